@@ -1,0 +1,177 @@
+"""The command line on the demo estate: exit codes, output folders, summaries, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from totalcapital.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
+from totalcapital.estate import load_estate
+from totalcapital.results import load_result
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DEMO = ROOT / "data" / "estates" / "malton.gpkg"
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """The three demo scenarios, run once through the CLI."""
+    out = tmp_path_factory.mktemp("runs")
+    outputs = {}
+    for name in ("baseline", "colocate", "blue-light-hub"):
+        result = invoke(
+            "-q", "run", SCENARIOS / f"{name}.yaml", "--output-dir", out / "output",
+            "--maps-dir", out / "maps", "--no-tiles",
+        )
+        assert result.exit_code == 0, result.output
+        outputs[name] = (out / "output" / name, out / "maps" / f"{name}.html", result.output)
+    return outputs
+
+
+def test_demo_scenarios_solve_to_optimal_with_standards_met(demo_runs):
+    for name, (folder, map_path, output) in demo_runs.items():
+        result = load_result(folder)
+        assert result.solve["status"] == "optimal", name
+        assert result.solve["gap"] <= 1e-4
+        assert result.coverage["met"].all(), name
+        assert (result.coverage["share_after"] >= result.coverage["share_before"] - 1e-9).all()
+        assert map_path.is_file() and map_path.stat().st_size > 10_000
+        for written in ("sites.csv", "moves.csv", "disposals.csv", "ledger.csv",
+                        "coverage.csv", "summary.json", "results.gpkg", "results.xlsx",
+                        "decision_record.json"):
+            assert (folder / written).is_file(), (name, written)
+
+
+def test_demo_answers_make_sense(demo_runs):
+    baseline = load_result(demo_runs["baseline"][0])
+    colocate = load_result(demo_runs["colocate"][0])
+    hub = load_result(demo_runs["blue-light-hub"][0])
+    # Today: nothing moves, nothing is sold, the plan costs what today costs.
+    assert baseline.moves.empty and baseline.totals["sites_disposed"] == 0
+    assert baseline.totals["npv_saving"] == pytest.approx(0.0, abs=1.0)
+    # Sharing saves money and sells the empty police houses and depot.
+    assert colocate.totals["npv_saving"] > 0
+    disposed = set(colocate.sites.index[colocate.sites["decision"] == "dispose"])
+    assert {"OMR-POLH", "NOR-DEPOT"} <= disposed
+    # The town-centre building becomes the joint front office.
+    assert colocate.sites.loc["MAL-TCO", "decision"] == "host"
+    # The hub is worth building: it replaces the poorly placed fire station and saves more.
+    assert hub.sites.loc["MAL-HUB", "decision"] == "build"
+    assert hub.sites.loc["MAL-FIRE", "decision"] == "dispose"
+    assert hub.totals["npv_saving"] > colocate.totals["npv_saving"]
+    # The covenanted HQ is sold at no more than its covenant allows.
+    rdc_hq = colocate.sites.loc["OMR-RDCHQ"]
+    if rdc_hq["decision"] == "dispose":
+        assert rdc_hq["receipt"] <= rdc_hq["covenant_receipt_cap"]
+
+
+def test_summary_of_the_written_folder_matches_the_run(demo_runs):
+    folder, _, run_output = demo_runs["colocate"]
+    result = invoke("summary", folder)
+    assert result.exit_code == 0
+    saving = load_result(folder).totals["npv_saving"]
+    assert f"£{saving:,.0f}" in result.output
+    assert f"£{saving:,.0f}" in run_output
+    for partner in ("NYCC", "NYFRS", "NYP", "RDC", "YAS", "NHS"):
+        assert partner in result.output
+
+
+def test_geopackage_results_read_back_with_the_same_rows(demo_runs):
+    folder = demo_runs["blue-light-hub"][0]
+    result = load_result(folder)
+    gpkg = folder / "results.gpkg"
+    sites = gpd.read_file(gpkg, layer="sites")
+    moves = gpd.read_file(gpkg, layer="moves")
+    demand = gpd.read_file(gpkg, layer="demand")
+    assert len(sites) == len(load_estate(DEMO).sites)
+    assert len(moves) == len(result.moves) == result.totals["services_moved"]
+    assert len(demand) == len(load_estate(DEMO).demand)
+    assert sites.crs.to_epsg() == 27700
+    assert set(moves.geom_type) == {"LineString"}
+
+
+def test_validate_clean_and_broken_registers(tmp_path):
+    ok = invoke("validate", DEMO)
+    assert ok.exit_code == 0 and "24 sites" in ok.output
+    sites = load_estate(DEMO).sites.reset_index()
+    sites.loc[sites["site_id"] == "MAL-FIRE", "tenure"] = "borrowed"
+    sites.loc[sites["site_id"] == "PIC-LIB", "gia_m2"] = -10
+    broken = tmp_path / "broken.gpkg"
+    sites.to_file(broken, layer="sites")
+    services = pd.DataFrame(load_estate(DEMO).services.reset_index())
+    gpd.GeoDataFrame(services).to_file(broken, layer="services")
+    bad = invoke("validate", broken)
+    assert bad.exit_code == EXIT_BAD_INPUT
+    assert "MAL-FIRE" in bad.output and "tenure" in bad.output and "borrowed" in bad.output
+    assert "PIC-LIB" in bad.output and "gia_m2" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_bad_scenario_writes_nothing(tmp_path):
+    scenario = tmp_path / "typo.yaml"
+    scenario.write_text(f"estate: {DEMO}\nrules: {{allow_mvoes: true}}\n", encoding="utf-8")
+    result = invoke("run", scenario, "--output-dir", tmp_path / "out", "--maps-dir", tmp_path / "m")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "unknown key 'rules.allow_mvoes'" in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "m").exists()
+
+
+def test_bad_estate_keeps_the_previous_results(tmp_path, demo_runs):
+    out = tmp_path / "output"
+    shutil.copytree(demo_runs["baseline"][0], out / "baseline")
+    before = (out / "baseline" / "summary.json").read_bytes()
+    register = tmp_path / "estate.gpkg"
+    shutil.copy(DEMO, register)
+    sites = gpd.read_file(register, layer="sites")
+    sites.loc[0, "status"] = "mothballed"
+    sites.to_file(register, layer="sites")
+    scenario = tmp_path / "baseline.yaml"
+    scenario.write_text(
+        (SCENARIOS / "baseline.yaml").read_text().replace("../data/estates/malton.gpkg", str(register)),
+        encoding="utf-8",
+    )
+    result = invoke("run", scenario, "--output-dir", out, "--maps-dir", tmp_path / "maps")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "status" in result.output and "mothballed" in result.output
+    assert (out / "baseline" / "summary.json").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["baseline"]
+
+
+def test_infeasible_scenario_says_why_and_exits_non_zero(tmp_path):
+    scenario = tmp_path / "impossible.yaml"
+    scenario.write_text(
+        f"base: {SCENARIOS / 'colocate.yaml'}\n"
+        "name: impossible\n"
+        "standards:\n"
+        "  - {name: fire_5min_everyone, service_types: [fire_station], minutes: 5, rule: all}\n",
+        encoding="utf-8",
+    )
+    result = invoke("run", scenario, "--output-dir", tmp_path / "out", "--maps-dir", tmp_path / "m")
+    assert result.exit_code == EXIT_INFEASIBLE
+    assert "fire_5min_everyone" in result.output
+    assert "SHERBURN" in result.output  # a village no fire station reaches in 5 minutes
+    assert not (tmp_path / "out").exists()
+
+
+def test_override_changes_the_solver(tmp_path):
+    result = invoke(
+        "-q", "run", SCENARIOS / "colocate.yaml", "--override", "cbc",
+        "--output-dir", tmp_path, "--maps-dir", tmp_path / "maps", "--no-tiles",
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "colocate" / "summary.json").read_text())
+    assert record["solve"]["solver"] == "cbc"
+    assert record["scenario"]["applied_overrides"] == ["cbc"]

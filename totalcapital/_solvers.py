@@ -1,0 +1,188 @@
+"""Run HiGHS or CBC on a PuLP problem and read each solver's own termination status.
+
+PuLP folds a time-limited run that found a solution into "Optimal"; a planner must never
+report that as proven. Here HiGHS is read through the ``highspy.Highs`` object PuLP leaves on
+``problem.solverModel`` (model status and info: ``mip_gap``, ``mip_dual_bound``,
+``objective_function_value``), and CBC through the "Result - ..." line, objective, bound and gap
+of its own log.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from ._errors import SolverError
+
+log = logging.getLogger(__name__)
+
+#: A run that stopped within the requested gap but with a positive gap left.
+PROVEN_GAP_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class SolverRun:
+    """What a solver said about one run.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (proven, gap 0), ``"gap_limit"`` (stopped within the requested relative gap),
+        ``"time_limit"`` (stopped by the time limit with a feasible solution), ``"infeasible"``,
+        or another lower-case reason when no solution was found (``"no_solution"``).
+    solver_status : str
+        The solver's own words.
+    has_solution : bool
+    objective, best_bound, gap : float
+        Primal value, dual bound and relative gap as the solver computed them (NaN if unknown).
+    seconds : float
+        Wall-clock seconds of the solver call.
+    """
+
+    status: str
+    solver_status: str
+    has_solution: bool
+    objective: float
+    best_bound: float
+    gap: float
+    seconds: float
+
+
+def run_solver(
+    problem: pulp.LpProblem,
+    solver: str,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+) -> SolverRun:
+    """Solve ``problem`` with ``"highs"`` or ``"cbc"`` and return the honest status.
+
+    Raises
+    ------
+    SolverError
+        If the solver name is unknown or the solver itself fails.
+    """
+    if solver == "highs":
+        return _run_highs(problem, time_limit, mip_gap, threads)
+    if solver == "cbc":
+        return _run_cbc(problem, time_limit, mip_gap, threads)
+    raise SolverError(f"solver: expected 'highs' or 'cbc', found '{solver}'")
+
+
+def _gap_status(gap: float) -> str:
+    return "optimal" if not gap > PROVEN_GAP_TOLERANCE else "gap_limit"
+
+
+def _run_highs(
+    problem: pulp.LpProblem, time_limit: float | None, mip_gap: float | None, threads: int | None
+) -> SolverRun:
+    import highspy
+
+    # A fixed seed keeps runs identical; HiGHS' MIP search is deterministic for a fixed seed.
+    solver = pulp.HiGHS(
+        msg=False, timeLimit=time_limit, gapRel=mip_gap, threads=threads, random_seed=0
+    )
+    started = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"HiGHS failed: {exc}") from None
+    seconds = time.perf_counter() - started
+    highs = problem.solverModel
+    model_status = highs.getModelStatus()
+    words = highs.modelStatusToString(model_status)
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = float(info.objective_function_value) if has_solution else math.nan
+    is_mip = any(v.cat == pulp.LpInteger for v in problem.variables())
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if has_solution else math.nan
+    else:
+        bound, gap = objective, 0.0
+    status_enum = highspy.HighsModelStatus
+    if model_status == status_enum.kOptimal:
+        status = _gap_status(gap)
+    elif model_status in (status_enum.kInfeasible, status_enum.kUnboundedOrInfeasible):
+        status = "infeasible"
+    elif model_status == status_enum.kTimeLimit:
+        status = "time_limit" if has_solution else "no_solution"
+    elif has_solution:
+        status = words.lower().replace(" ", "_")
+    else:
+        status = "no_solution"
+    return SolverRun(status, words, has_solution, objective, bound, gap, seconds)
+
+
+_CBC_RESULT = re.compile(r"^Result - (.+)$", re.MULTILINE)
+_CBC_NUMBER = r"\s*(-?[0-9.eE+\-]+|-?inf|nan)"
+
+
+def _cbc_figure(log_text: str, label: str) -> float:
+    match = re.search(rf"^{label}:{_CBC_NUMBER}", log_text, re.MULTILINE)
+    if match is None:
+        return math.nan
+    try:
+        return float(match.group(1))
+    except ValueError:
+        return math.nan
+
+
+def _run_cbc(
+    problem: pulp.LpProblem, time_limit: float | None, mip_gap: float | None, threads: int | None
+) -> SolverRun:
+    with tempfile.TemporaryDirectory(prefix="totalcapital-cbc-") as folder:
+        log_path = Path(folder) / "cbc.log"
+        # COIN_CMD on PuLP's bundled CBC binary: the non-deprecated way to run the bundled CBC.
+        solver = pulp.COIN_CMD(
+            path=pulp.PULP_CBC_CMD.pulp_cbc_path,
+            msg=False,
+            timeLimit=time_limit,
+            gapRel=mip_gap,
+            threads=threads,
+            logPath=str(log_path),
+            options=["randomCbcSeed 1"],
+        )
+        started = time.perf_counter()
+        try:
+            problem.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"CBC failed: {exc}") from None
+        seconds = time.perf_counter() - started
+        log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    result = _CBC_RESULT.search(log_text)
+    words = result.group(1).strip() if result else pulp.LpStatus[problem.status]
+    has_solution = problem.sol_status in (
+        pulp.LpSolutionOptimal,
+        pulp.LpSolutionIntegerFeasible,
+    )
+    objective = _cbc_figure(log_text, "Objective value")
+    if math.isnan(objective) and has_solution:
+        objective = float(pulp.value(problem.objective))
+    bound = _cbc_figure(log_text, "Lower bound")
+    gap = _cbc_figure(log_text, "Gap")
+    lowered = words.lower()
+    if "infeasible" in lowered:
+        status = "infeasible"
+    elif not has_solution:
+        status = "no_solution"
+    elif "optimal" in lowered:
+        if math.isnan(bound):
+            bound, gap = objective, 0.0
+        if math.isnan(gap):
+            gap = abs(objective - bound) / max(abs(objective), 1e-10)
+        status = _gap_status(gap)
+    elif "time" in lowered:
+        status = "time_limit"
+    else:
+        status = lowered.replace(" ", "_")
+    if math.isnan(gap) and not math.isnan(bound) and has_solution:
+        gap = abs(objective - bound) / max(abs(objective), 1e-10)
+    return SolverRun(status, words, has_solution, objective, bound, gap, seconds)

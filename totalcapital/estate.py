@@ -1,0 +1,719 @@
+"""The estate register: load sites, services and demand, validate them in one pass, reproject.
+
+Sites are buildings or plots; services are organisations' uses of space. Registers
+arrive as a GeoPackage (layers ``sites``, ``services``, optional ``demand``), an Excel
+workbook (sheets of the same names), or single files (GeoJSON, Shapefile, CSV) with
+the services in a sibling file. CSV and Excel rows are located by ``lon``/``lat``,
+``easting``/``northing`` or a ``postcode`` looked up in an OS Code-Point Open file.
+
+Every problem is collected with its file, row id and column, and all are raised at
+once as one :class:`EstateValidationError`, so a register is fixed in one round.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from shapely import points as make_points
+
+from ._errors import EstateValidationError, Problem
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BNG",
+    "CAPABILITY_COLUMNS",
+    "Estate",
+    "load_estate",
+    "read_layer",
+]
+
+BNG = "EPSG:27700"
+
+TENURES = ("freehold", "leasehold")
+STATUSES = ("operational", "surplus", "candidate")
+
+# Site capability flags the scenario's rules.capabilities may ask for; other yes/no columns
+# in a register are picked up as flags too.
+CAPABILITY_COLUMNS = ("appliance_bays", "ambulance_bays", "custody", "public_counter")
+
+# Great Britain in British National Grid and in WGS84: a point outside is almost always
+# swapped or mistyped coordinates.
+_BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
+_WGS84_BOUNDS = (-9.0, 49.0, 2.5, 61.0)
+
+_SITE_TEXT = {"name": True, "owner": True, "tenure": True, "status": True, "covenant": False}
+_SITE_MONEY = {
+    "gia_m2": True,
+    "running_cost": True,
+    "market_value": True,
+    "backlog_cost": False,
+    "disposal_cost": False,
+    "lease_exit_cost": False,
+    "build_cost": False,
+    "covenant_receipt_cap": False,
+}
+_SITE_BOOL = {"listed": False, "covenant_forbids_disposal": False}
+
+_SERVICE_TEXT = {"org": True, "service_type": True, "current_site": True}
+_SERVICE_NUMBERS = {
+    "space_m2": True,
+    "staff": False,
+    "fit_out_cost_per_m2": False,
+    "max_move_km": False,
+}
+_SERVICE_BOOL = {"public_facing": False, "movable": True}
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+_LON = ("lon", "longitude", "lng")
+_LAT = ("lat", "latitude")
+_EAST = ("easting", "x")
+_NORTH = ("northing", "y")
+
+
+@dataclass(frozen=True)
+class Estate:
+    """A validated estate register in British National Grid (EPSG:27700).
+
+    Attributes
+    ----------
+    sites : geopandas.GeoDataFrame
+        Indexed by ``site_id``; normalised columns as described in README.
+    services : pandas.DataFrame
+        Indexed by ``service_id``.
+    demand : geopandas.GeoDataFrame or None
+        Indexed by ``demand_id`` with a float ``weight`` column.
+    source : str
+        Where the register came from, for messages and records.
+    capabilities : tuple of str
+        The boolean capability columns present on ``sites``.
+    files : dict
+        Every file read, by role (``sites``, ``services``, ``demand``, ``postcodes``).
+    """
+
+    sites: gpd.GeoDataFrame
+    services: pd.DataFrame
+    demand: gpd.GeoDataFrame | None
+    source: str
+    capabilities: tuple[str, ...] = ()
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def from_frames(
+        cls,
+        sites: pd.DataFrame,
+        services: pd.DataFrame,
+        demand: pd.DataFrame | None = None,
+        source: str = "<memory>",
+    ) -> Estate:
+        """Validate and normalise registers built in code (ids may be columns or the index)."""
+        checker = _Checker()
+        estate = _normalise(checker, sites, services, demand, source, source, source, None)
+        checker.raise_if_any()
+        return estate
+
+    @property
+    def partners(self) -> list[str]:
+        """Every partner that owns a site or runs a service, sorted."""
+        return sorted(set(self.sites["owner"]) | set(self.services["org"]))
+
+
+class _Checker:
+    """Collects problems; raises them together."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, row_id, column: str | None, expected: str, found) -> None:
+        row = None if row_id is None else str(row_id)
+        self.problems.append(Problem(file, row, column, expected, _describe(found)))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise EstateValidationError(self.problems)
+
+
+def _describe(value) -> str:
+    if isinstance(value, str) and value.startswith("\0"):
+        return value[1:]
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "a blank"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _found(text: str) -> str:
+    """Mark ``text`` as a description rather than a value to be quoted."""
+    return "\0" + text
+
+
+def _is_blank(series: pd.Series) -> pd.Series:
+    as_text = series.astype("string").str.strip()
+    return series.isna() | as_text.isna() | (as_text == "")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_layer(path: Path, layer: str | None = None) -> pd.DataFrame:
+    """Read one table from a GeoPackage/GeoJSON/Shapefile (as a GeoDataFrame) or CSV/XLSX.
+
+    CSV and Excel cells are read as text so validation can say exactly what was found.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
+    return gpd.read_file(path, layer=layer, engine="pyogrio")
+
+
+def _layers(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        with pd.ExcelFile(path) as workbook:
+            return [str(name) for name in workbook.sheet_names]
+    if suffix == ".gpkg":
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    return []
+
+
+def _sibling(folder: Path, stem: str) -> Path | None:
+    for suffix in (".gpkg", ".geojson", ".json", ".shp", ".csv", ".xlsx"):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _locate_inputs(path: Path, services: Path | None, demand: Path | None):
+    """Work out which file and layer holds sites, services and demand."""
+    if path.is_dir():
+        sites_file = _sibling(path, "sites")
+        if sites_file is None:
+            raise EstateValidationError(
+                [Problem(str(path), None, None, "a sites.gpkg/.geojson/.csv file", "none")]
+            )
+        path = sites_file
+    layers = _layers(path)
+    if layers:
+        if "sites" not in layers:
+            raise EstateValidationError(
+                [Problem(path.name, None, None, "a layer named 'sites'", f"layers {layers}")]
+            )
+        sites_src = (path, "sites")
+        services_src = (services, None) if services else None
+        if services_src is None and "services" in layers:
+            services_src = (path, "services")
+        demand_src = (demand, None) if demand else None
+        if demand_src is None and "demand" in layers:
+            demand_src = (path, "demand")
+    else:
+        sites_src = (path, None)
+        services_src = (services, None) if services else None
+        if services_src is None:
+            sibling = _sibling(path.parent, "services")
+            services_src = (sibling, None) if sibling else None
+        demand_src = (demand, None) if demand else None
+        if demand_src is None:
+            sibling = _sibling(path.parent, "demand")
+            demand_src = (sibling, None) if sibling else None
+    if services_src is None:
+        raise EstateValidationError(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    "a 'services' layer or sheet, or a services file beside the sites",
+                    "none",
+                )
+            ]
+        )
+    return sites_src, services_src, demand_src
+
+
+def _label(src: tuple[Path, str | None]) -> str:
+    path, layer = src
+    return f"{path.name}:{layer}" if layer and path.suffix.lower() in (".gpkg", ".xlsx") else path.name
+
+
+def load_estate(
+    path: str | Path,
+    *,
+    services: str | Path | None = None,
+    demand: str | Path | None = None,
+    postcodes: str | Path | None = None,
+) -> Estate:
+    """Load, validate and reproject an estate register.
+
+    Parameters
+    ----------
+    path : path
+        A GeoPackage or Excel workbook with ``sites`` and ``services`` (and optional
+        ``demand``) layers/sheets, a folder holding ``sites.*`` and ``services.*``, or a
+        single sites file (services then come from ``services`` or a sibling file).
+    services, demand : path, optional
+        Separate files for services and demand.
+    postcodes : path, optional
+        An OS Code-Point Open CSV or folder, to locate rows that give only a postcode.
+
+    Raises
+    ------
+    EstateValidationError
+        Listing every problem found, each with file, row id and column.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise EstateValidationError(
+            [Problem(str(path), None, None, "an estate register file", "no such file")]
+        )
+    sites_src, services_src, demand_src = _locate_inputs(
+        path, Path(services) if services else None, Path(demand) if demand else None
+    )
+    checker = _Checker()
+    frames = {}
+    for role, src in (("sites", sites_src), ("services", services_src), ("demand", demand_src)):
+        if src is None:
+            frames[role] = None
+            continue
+        try:
+            frames[role] = read_layer(*src)
+        except Exception as exc:  # a file the readers cannot open at all
+            checker.add(_label(src), None, None, f"a readable {role} table", _found(str(exc)))
+    checker.raise_if_any()
+
+    postcode_index = None
+    if postcodes is not None:
+        from .geocode import PostcodeIndex
+
+        postcode_index = PostcodeIndex.from_codepoint_open(Path(postcodes))
+
+    estate = _normalise(
+        checker,
+        frames["sites"],
+        frames["services"],
+        frames["demand"],
+        _label(sites_src),
+        _label(services_src),
+        _label(demand_src) if demand_src else "",
+        postcode_index,
+    )
+    checker.raise_if_any()
+    files = {"sites": sites_src[0], "services": services_src[0]}
+    if demand_src:
+        files["demand"] = demand_src[0]
+    if postcodes is not None:
+        files["postcodes"] = Path(postcodes)
+    estate = Estate(
+        estate.sites, estate.services, estate.demand, str(path), estate.capabilities, files
+    )
+    log.info(
+        "Loaded %s sites, %s services%s from %s",
+        f"{len(estate.sites):,}",
+        f"{len(estate.services):,}",
+        f", {len(estate.demand):,} demand points" if estate.demand is not None else "",
+        path.name,
+    )
+    return estate
+
+
+# ------------------------------------------------------------------------- validation
+
+
+def _ids(checker: _Checker, frame: pd.DataFrame, id_col: str, label: str) -> pd.Series | None:
+    """Return the row ids as strings, reporting missing, blank and duplicate ids."""
+    if id_col not in frame.columns:
+        if frame.index.name == id_col:
+            frame.reset_index(inplace=True)
+        else:
+            checker.add(label, None, id_col, f"a column '{id_col}'", _found("no such column"))
+            return None
+    raw = frame[id_col]
+    blank = _is_blank(raw)
+    ids = raw.astype("string").str.strip()
+    for position in np.flatnonzero(blank.to_numpy()):
+        checker.add(label, f"row {position + 1}", id_col, "an id", None)
+    counts = ids[~blank].value_counts()
+    for duplicate in sorted(counts[counts > 1].index):
+        checker.add(label, duplicate, id_col, "a unique id", _found(f"{counts[duplicate]} rows"))
+    row_labels = pd.Series([f"row {i + 1}" for i in range(len(ids))], index=ids.index)
+    return ids.where(~blank, row_labels).astype(object)
+
+
+def _text(checker, frame, ids, column, required, label, default="") -> pd.Series:
+    if column not in frame.columns:
+        if required:
+            checker.add(label, None, column, f"a column '{column}'", _found("no such column"))
+        return pd.Series(default, index=frame.index, dtype=object)
+    raw = frame[column]
+    blank = _is_blank(raw)
+    if required:
+        for row in ids[blank]:
+            checker.add(label, row, column, "a value", None)
+    return raw.astype("string").str.strip().where(~blank, default).astype(object)
+
+
+def _numbers(checker, frame, ids, column, required, label, *, default=0.0, positive=False):
+    if column not in frame.columns:
+        if required:
+            checker.add(label, None, column, f"a column '{column}'", _found("no such column"))
+        return pd.Series(default, index=frame.index, dtype=float)
+    raw = frame[column]
+    blank = _is_blank(raw)
+    text = raw.astype("string").str.replace(",", "", regex=False).str.replace("£", "", regex=False)
+    values = pd.to_numeric(text.str.strip(), errors="coerce").astype(float)
+    bad = ~blank & values.isna()
+    for row, value in zip(ids[bad], raw[bad], strict=True):
+        checker.add(label, row, column, "a number", value)
+    if required:
+        for row in ids[blank]:
+            checker.add(label, row, column, "a number", None)
+    if positive:
+        wrong = values <= 0
+        expectation = "a number greater than 0"
+    else:
+        wrong = values < 0
+        expectation = "a number of 0 or more"
+    for row, value in zip(ids[wrong], values[wrong], strict=True):
+        checker.add(label, row, column, expectation, value)
+    return values.where(~blank, default)
+
+
+def _booleans(checker, frame, ids, column, label, default: bool) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(default, index=frame.index, dtype=bool)
+    raw = frame[column]
+    blank = _is_blank(raw)
+    text = raw.astype("string").str.strip().str.lower()
+    truthy = text.isin(_TRUE)
+    falsy = text.isin(_FALSE)
+    bad = ~blank & ~truthy & ~falsy
+    for row, value in zip(ids[bad], raw[bad], strict=True):
+        checker.add(label, row, column, "yes/no (true/false)", value)
+    return pd.Series(np.where(blank, default, truthy.fillna(False)), index=frame.index, dtype=bool)
+
+
+def _choice(checker, frame, ids, column, allowed, label) -> pd.Series:
+    values = _text(checker, frame, ids, column, True, label).str.lower()
+    bad = (values != "") & ~values.isin(allowed)
+    for row, value in zip(ids[bad], values[bad], strict=True):
+        checker.add(label, row, column, f"one of {', '.join(allowed)}", value)
+    return values
+
+
+def _pick(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).lower(): c for c in frame.columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _geometry(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
+    """Point or polygon geometry in EPSG:27700, from a geometry column, coordinates or postcodes."""
+    index = frame.index
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        geometry = frame.geometry
+        if geometry.crs is None:
+            checker.add(
+                label,
+                None,
+                "geometry",
+                "a coordinate reference system (e.g. EPSG:27700)",
+                _found("none"),
+            )
+            return gpd.GeoSeries([None] * len(index), index=index, crs=BNG)
+        geometry = geometry.to_crs(BNG)
+        missing = geometry.isna() | geometry.is_empty
+        for row in ids[missing.to_numpy()]:
+            checker.add(label, row, "geometry", "a point or polygon", _found("no geometry"))
+    else:
+        # Rows without coordinates are reported there, naming the coordinate columns.
+        geometry = _geometry_from_columns(checker, frame, ids, label, postcode_index)
+        missing = geometry.isna() | geometry.is_empty
+    present = ~missing
+    kinds = geometry.geom_type
+    wrong_kind = present & ~kinds.isin(["Point", "Polygon", "MultiPolygon"])
+    for row, kind in zip(ids[wrong_kind.to_numpy()], kinds[wrong_kind], strict=True):
+        checker.add(label, row, "geometry", "a point or polygon", kind)
+    invalid = present & ~wrong_kind & ~geometry.is_valid
+    for row in ids[invalid.to_numpy()]:
+        checker.add(label, row, "geometry", "a valid geometry", _found("an invalid shape"))
+    inside = present & ~wrong_kind & ~invalid
+    if inside.any():
+        point = geometry[inside].representative_point()
+        x0, y0, x1, y1 = _BNG_BOUNDS
+        outside = ~((point.x >= x0) & (point.x <= x1) & (point.y >= y0) & (point.y <= y1))
+        for row, pt in zip(ids[inside.to_numpy()][outside.to_numpy()], point[outside], strict=True):
+            checker.add(
+                label,
+                row,
+                "geometry",
+                "a location in Great Britain",
+                _found(f"({pt.x:.0f}, {pt.y:.0f}) in EPSG:27700"),
+            )
+    return gpd.GeoSeries(geometry.to_numpy(), index=index, crs=BNG)
+
+
+def _geometry_from_columns(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
+    index = frame.index
+    lon, lat = _pick(frame, _LON), _pick(frame, _LAT)
+    east, north = _pick(frame, _EAST), _pick(frame, _NORTH)
+    postcode_col = _pick(frame, ("postcode",))
+    xs = pd.Series(np.nan, index=index)
+    ys = pd.Series(np.nan, index=index)
+    if lon and lat:
+        pair, crs, bounds = (lon, lat), "EPSG:4326", _WGS84_BOUNDS
+    elif east and north:
+        pair, crs, bounds = (east, north), BNG, _BNG_BOUNDS
+    else:
+        pair = None
+    if pair is not None:
+        x_raw, y_raw = frame[pair[0]], frame[pair[1]]
+        x_blank, y_blank = _is_blank(x_raw), _is_blank(y_raw)
+        xs = pd.to_numeric(x_raw.astype("string").str.strip(), errors="coerce").astype(float)
+        ys = pd.to_numeric(y_raw.astype("string").str.strip(), errors="coerce").astype(float)
+        for column, raw, blank, values in (
+            (pair[0], x_raw, x_blank, xs),
+            (pair[1], y_raw, y_blank, ys),
+        ):
+            bad = ~blank & values.isna()
+            for row, value in zip(ids[bad], raw[bad], strict=True):
+                checker.add(label, row, column, "a number", value)
+        x0, y0, x1, y1 = bounds
+        out = xs.notna() & ys.notna() & (~xs.between(x0, x1) | ~ys.between(y0, y1))
+        for row, x, y in zip(ids[out], xs[out], ys[out], strict=True):
+            checker.add(
+                label,
+                row,
+                f"{pair[0]}/{pair[1]}",
+                f"coordinates in Great Britain ({crs})",
+                _found(f"({x:g}, {y:g})"),
+            )
+        xs, ys = xs.where(~out), ys.where(~out)
+        if crs != BNG:
+            projected = gpd.GeoSeries(make_points(xs.fillna(0), ys.fillna(0)), crs=crs).to_crs(BNG)
+            ok = xs.notna() & ys.notna()
+            xs = pd.Series(projected.x.to_numpy(), index=index).where(ok)
+            ys = pd.Series(projected.y.to_numpy(), index=index).where(ok)
+    located = xs.notna() & ys.notna()
+    if postcode_col is not None and (~located).any():
+        wanted = ~located & ~_is_blank(frame[postcode_col])
+        if wanted.any() and postcode_index is None:
+            for row in ids[wanted]:
+                checker.add(
+                    label,
+                    row,
+                    postcode_col,
+                    "coordinates, or a postcode with a Code-Point Open file (--postcodes)",
+                    _found("a postcode and no Code-Point Open file"),
+                )
+        elif wanted.any():
+            found, _ = postcode_index.lookup(frame.loc[wanted, postcode_col])
+            found = gpd.GeoSeries(found, crs=BNG)
+            hit = ~(found.isna() | found.is_empty).to_numpy()
+            wanted_ids = ids[wanted]
+            for row, code in zip(
+                wanted_ids[~hit], frame.loc[wanted, postcode_col][~hit], strict=True
+            ):
+                checker.add(label, row, postcode_col, "a postcode in the Code-Point Open file", code)
+            hit_index = frame.index[wanted][hit]
+            xs.loc[hit_index] = found[hit].x.to_numpy()
+            ys.loc[hit_index] = found[hit].y.to_numpy()
+            located = xs.notna() & ys.notna()
+    if pair is None and postcode_col is None:
+        checker.add(
+            label,
+            None,
+            "geometry",
+            "lon/lat, easting/northing or postcode columns",
+            _found(f"columns {list(frame.columns)}"),
+        )
+    else:
+        coordinate_columns = {postcode_col, *(pair or ()), "/".join(pair or ())}
+        reported = {
+            p.row_id for p in checker.problems if p.file == label and p.column in coordinate_columns
+        }
+        for row in ids[~located]:
+            if str(row) not in reported:
+                checker.add(label, row, "geometry", "coordinates or a postcode", None)
+    geoms = [
+        make_points(x, y) if ok else None
+        for x, y, ok in zip(xs.fillna(0), ys.fillna(0), located, strict=True)
+    ]
+    return gpd.GeoSeries(geoms, index=index, crs=BNG)
+
+
+def _capability_columns(frame: pd.DataFrame, known: set[str]) -> list[str]:
+    """Capability flags: the documented names, and any other column holding only yes/no values."""
+    flags = []
+    for column in frame.columns:
+        name = str(column)
+        if name in CAPABILITY_COLUMNS:
+            flags.append(name)
+            continue
+        if name in known or name == "geometry" or name.startswith("_"):
+            continue
+        values = frame[column]
+        present = values[~_is_blank(values)].astype("string").str.strip().str.lower()
+        if len(present) and present.isin(_TRUE | _FALSE).all() and present.isin({"true", "false", "yes", "no"}).any():
+            flags.append(name)
+    return flags
+
+
+def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoDataFrame, tuple]:
+    frame = frame.copy()
+    ids = _ids(checker, frame, "site_id", label)
+    if ids is None:
+        ids = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+    out = pd.DataFrame(index=frame.index)
+    out["site_id"] = ids
+    for column, required in _SITE_TEXT.items():
+        if column in ("tenure", "status"):
+            allowed = TENURES if column == "tenure" else STATUSES
+            out[column] = _choice(checker, frame, ids, column, allowed, label)
+        else:
+            out[column] = _text(checker, frame, ids, column, required, label)
+    status = out["status"]
+    for column, required in _SITE_MONEY.items():
+        default = np.nan if column == "covenant_receipt_cap" else 0.0
+        if column == "market_value":
+            # Candidate sites are not owned yet, so they have no market value.
+            needed = required and bool((status != "candidate").any())
+            values = _numbers(checker, frame, ids, column, False, label, default=default)
+            if needed and column in frame.columns:
+                blank = _is_blank(frame[column]) & (status != "candidate")
+                for row in ids[blank]:
+                    checker.add(label, row, column, "a number", None)
+            elif needed:
+                checker.add(label, None, column, f"a column '{column}'", _found("no such column"))
+            out[column] = values
+        else:
+            out[column] = _numbers(
+                checker, frame, ids, column, required, label, default=default,
+                positive=(column == "gia_m2"),
+            )
+    for column, default in _SITE_BOOL.items():
+        out[column] = _booleans(checker, frame, ids, column, label, default)
+
+    candidates = status == "candidate"
+    if "build_cost" in frame.columns:
+        no_cost = candidates & _is_blank(frame["build_cost"])
+    else:
+        no_cost = candidates
+    for row in ids[no_cost]:
+        checker.add(label, row, "build_cost", "a build cost for a candidate site", None)
+
+    if "lease_break" in frame.columns:
+        raw = frame["lease_break"]
+        blank = _is_blank(raw)
+        dates = pd.to_datetime(raw.astype("string").str.strip(), errors="coerce", format="mixed")
+        for row, value in zip(ids[~blank & dates.isna()], raw[~blank & dates.isna()], strict=True):
+            checker.add(label, row, "lease_break", "a date (YYYY-MM-DD)", value)
+        freehold_break = ~blank & (out["tenure"] == "freehold")
+        for row, value in zip(ids[freehold_break], raw[freehold_break], strict=True):
+            checker.add(label, row, "lease_break", "no lease break on a freehold site", value)
+        out["lease_break"] = dates.where(~blank)
+    else:
+        out["lease_break"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+
+    known = set(out.columns) | {"site_id", "lon", "lat", "longitude", "latitude", "lng",
+                                 "easting", "northing", "x", "y", "postcode"}
+    capabilities = _capability_columns(frame, known)
+    for column in capabilities:
+        out[column] = _booleans(checker, frame, ids, column, label, False)
+    for column in frame.columns:
+        if column not in out.columns and column != getattr(frame, "_geometry_column_name", None):
+            if column != "geometry":
+                out[column] = frame[column]
+
+    geometry = _geometry(checker, frame, ids, label, postcode_index)
+    sites = gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=BNG)
+    sites = sites.set_index("site_id")
+    sites.index.name = "site_id"
+    return sites, tuple(capabilities)
+
+
+def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_label):
+    frame = frame.copy()
+    ids = _ids(checker, frame, "service_id", label)
+    if ids is None:
+        ids = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+    out = pd.DataFrame(index=frame.index)
+    out["service_id"] = ids
+    for column, required in _SERVICE_TEXT.items():
+        out[column] = _text(checker, frame, ids, column, required, label)
+    for column, required in _SERVICE_NUMBERS.items():
+        out[column] = _numbers(
+            checker, frame, ids, column, required, label,
+            default=np.nan if column == "max_move_km" else 0.0,
+            positive=column in ("space_m2", "max_move_km"),
+        )
+    for column, default in _SERVICE_BOOL.items():
+        out[column] = _booleans(checker, frame, ids, column, label, default)
+    for column in frame.columns:
+        if column not in out.columns and column != "geometry":
+            out[column] = frame[column]
+
+    current = out["current_site"]
+    named = current != ""
+    unknown = named & ~current.isin(sites.index)
+    for row, site in zip(ids[unknown], current[unknown], strict=True):
+        checker.add(label, row, "current_site", f"a site_id in {sites_label}", site)
+    site_status = sites["status"][~sites.index.duplicated()]
+    at_candidate = named & ~unknown & (current.map(site_status) == "candidate")
+    for row, site in zip(ids[at_candidate], current[at_candidate], strict=True):
+        checker.add(label, row, "current_site", "an existing (not candidate) site", site)
+    gia = sites["gia_m2"].astype(float)
+    largest = float(gia.max()) if len(gia) and gia.notna().any() else 0.0
+    too_big = out["space_m2"] > largest
+    for row, value in zip(ids[too_big], out["space_m2"][too_big], strict=True):
+        checker.add(
+            label, row, "space_m2",
+            f"no more than the largest site's floor space ({largest:,.0f} m2)", value,
+        )
+    services = pd.DataFrame(out).set_index("service_id")
+    services.index.name = "service_id"
+    return services
+
+
+def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    id_col = "demand_id" if "demand_id" in frame.columns or frame.index.name == "demand_id" else None
+    if id_col is None:
+        checker.add(label, None, "demand_id", "a column 'demand_id'", _found("no such column"))
+        return gpd.GeoDataFrame({"weight": []}, geometry=[], crs=BNG)
+    ids = _ids(checker, frame, "demand_id", label)
+    weight_col = "weight" if "weight" in frame.columns else "population"
+    out = pd.DataFrame(index=frame.index)
+    out["demand_id"] = ids
+    out["weight"] = _numbers(checker, frame, ids, weight_col, True, label)
+    for column in frame.columns:
+        if column not in out.columns and column not in ("geometry", weight_col):
+            out[column] = frame[column]
+    geometry = _geometry(checker, frame, ids, label, None)
+    demand = gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=BNG).set_index("demand_id")
+    demand.index.name = "demand_id"
+    return demand
+
+
+def _normalise(
+    checker: _Checker,
+    sites: pd.DataFrame,
+    services: pd.DataFrame,
+    demand: pd.DataFrame | None,
+    sites_label: str,
+    services_label: str,
+    demand_label: str,
+    postcode_index,
+) -> Estate:
+    sites_gdf, capabilities = _normalise_sites(checker, sites, sites_label, postcode_index)
+    services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
+    demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
+    return Estate(sites_gdf, services_df, demand_gdf, sites_label, capabilities)
+

@@ -1,0 +1,706 @@
+"""Reports of a scenario result for finance officers and boards.
+
+- :func:`write_xlsx`: one workbook per run (summary, disposals, moves, ledger,
+  coverage, sites) with readable headers, £ formats and sensible widths;
+- :func:`comparison_table`: two results side by side, for ``totalcapital compare``;
+- :func:`decision_record` / :func:`write_decision_record`: a JSON record of how a
+  plan was reached (inputs with hashes, the scenario, solver report, versions);
+- :func:`summary_tables` / :func:`comparison_rich_table`: the same figures as
+  Rich tables for the terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import math
+import platform
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from totalcapital.results import ScenarioResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RECORDED_PACKAGES",
+    "TOTAL_LABELS",
+    "comparison_rich_table",
+    "comparison_table",
+    "decision_record",
+    "summary_tables",
+    "write_decision_record",
+    "write_xlsx",
+]
+
+#: Readable label of each entry of ``ScenarioResult.totals``, in reading order.
+TOTAL_LABELS = {
+    "npv_cost_before": "Whole-life cost today (NPV, £)",
+    "npv_cost_after": "Whole-life cost of the plan (NPV, £)",
+    "npv_saving": "NPV saving (£)",
+    "annual_saving": "Annual running-cost saving (£/yr)",
+    "receipts": "Capital receipts (£)",
+    "capex": "Capital spend (£)",
+    "lease_exit_costs": "Lease exit costs (£)",
+    "sites_disposed": "Sites disposed",
+    "leases_exited": "Leases exited",
+    "sites_built": "Sites built",
+    "services_moved": "Services moved",
+}
+_COUNT_TOTALS = {"sites_disposed", "leases_exited", "sites_built", "services_moved"}
+
+SOLVE_LABELS = {
+    "solver": "Solver",
+    "status": "Status",
+    "solver_status": "Solver's own status",
+    "objective": "Objective (NPV cost, £)",
+    "best_bound": "Best bound (£)",
+    "gap": "Optimality gap",
+    "build_seconds": "Model build time (s)",
+    "solve_seconds": "Solve time (s)",
+    "travel_method": "Travel times",
+}
+
+#: Packages whose versions a decision record states.
+RECORDED_PACKAGES = (
+    "totalcapital",
+    "pulp",
+    "highspy",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pandas",
+    "numpy",
+    "scipy",
+    "folium",
+    "pydantic",
+)
+
+MONEY_FORMAT = '"£"#,##0;[Red]-"£"#,##0'
+COUNT_FORMAT = "#,##0"
+SHARE_FORMAT = "0.0%"
+
+# Column name -> (header, number format); unknown columns get a tidied name.
+_COLUMNS: dict[str, tuple[str, str | None]] = {
+    "site_id": ("Site", None),
+    "service_id": ("Service", None),
+    "partner": ("Partner", None),
+    "name": ("Name", None),
+    "owner": ("Owner", None),
+    "org": ("Organisation", None),
+    "tenure": ("Tenure", None),
+    "status": ("Status today", None),
+    "decision": ("Decision", None),
+    "service_type": ("Service type", None),
+    "current_site": ("Site today", None),
+    "new_site": ("Site after", None),
+    "from_site": ("From site", None),
+    "to_site": ("To site", None),
+    "moved": ("Moved", None),
+    "gia_m2": ("Floor space GIA (m²)", COUNT_FORMAT),
+    "space_m2": ("Floor space (m²)", COUNT_FORMAT),
+    "space_used_m2": ("Floor space used (m²)", COUNT_FORMAT),
+    "space_free_m2": ("Floor space free (m²)", COUNT_FORMAT),
+    "running_cost": ("Running cost today (£/yr)", MONEY_FORMAT),
+    "running_cost_after": ("Running cost after (£/yr)", MONEY_FORMAT),
+    "running_cost_before": ("Running cost before (£/yr)", MONEY_FORMAT),
+    "backlog_cost": ("Backlog maintenance (£)", MONEY_FORMAT),
+    "market_value": ("Market value (£)", MONEY_FORMAT),
+    "disposal_cost": ("Disposal cost (£)", MONEY_FORMAT),
+    "lease_exit_cost": ("Lease exit cost (£)", MONEY_FORMAT),
+    "build_cost": ("Build cost (£)", MONEY_FORMAT),
+    "lease_break": ("Lease break", "yyyy-mm-dd"),
+    "covenant": ("Covenant", None),
+    "covenant_forbids_disposal": ("Covenant forbids disposal", None),
+    "covenant_receipt_cap": ("Covenant receipt cap (£)", MONEY_FORMAT),
+    "listed": ("Listed", None),
+    "services_hosted": ("Services hosted", None),
+    "orgs_hosted": ("Partners hosted", None),
+    "receipt": ("Receipt (£)", MONEY_FORMAT),
+    "receipts": ("Receipts (£)", MONEY_FORMAT),
+    "exit_cost": ("Lease exit cost (£)", MONEY_FORMAT),
+    "lease_exit_costs": ("Lease exit costs (£)", MONEY_FORMAT),
+    "capex": ("Capital spend (£)", MONEY_FORMAT),
+    "distance_km": ("Distance (km)", "0.0"),
+    "fit_out_cost": ("Fit-out cost (£)", MONEY_FORMAT),
+    "moving_cost": ("Moving cost (£)", MONEY_FORMAT),
+    "total_cost": ("Total cost (£)", MONEY_FORMAT),
+    "sites_disposed": ("Sites disposed", COUNT_FORMAT),
+    "leases_exited": ("Leases exited", COUNT_FORMAT),
+    "annual_saving": ("Annual saving (£/yr)", MONEY_FORMAT),
+    "rent_paid": ("Rent paid (£/yr)", MONEY_FORMAT),
+    "rent_received": ("Rent received (£/yr)", MONEY_FORMAT),
+    "npv_gain": ("NPV gain (£)", MONEY_FORMAT),
+    "kind": ("Kind", None),
+    "service_types": ("Service types", None),
+    "minutes": ("Minutes", "0"),
+    "rule": ("Rule", None),
+    "target_share": ("Target share", SHARE_FORMAT),
+    "weight_total": ("Demand weight", COUNT_FORMAT),
+    "weight_covered_before": ("Weight covered before", COUNT_FORMAT),
+    "weight_covered_after": ("Weight covered after", COUNT_FORMAT),
+    "share_before": ("Share covered before", SHARE_FORMAT),
+    "share_after": ("Share covered after", SHARE_FORMAT),
+    "met": ("Standard met", None),
+    "easting": ("Easting", "0"),
+    "northing": ("Northing", "0"),
+}
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+_BOLD = Font(bold=True)
+
+
+# --------------------------------------------------------------------------- cell values
+
+
+def _plain(value: Any) -> Any:
+    """A value openpyxl and JSON can hold: Python scalars, None for blanks."""
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _header(column: str) -> str:
+    if column in _COLUMNS:
+        return _COLUMNS[column][0]
+    return str(column).replace("_", " ").capitalize()
+
+
+def _format(column: str) -> str | None:
+    return _COLUMNS.get(column, ("", None))[1]
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _write_frame(sheet: Worksheet, frame: pd.DataFrame, start_row: int = 1) -> int:
+    """Write a table with a styled header row; returns the next free row."""
+    columns = [str(c) for c in frame.columns]
+    for col, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=start_row, column=col, value=_header(column))
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    row = start_row
+    for row, values in enumerate(frame.itertuples(index=False, name=None), start=start_row + 1):
+        for col, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+            cell = sheet.cell(row=row, column=col, value=_plain(value))
+            if _format(column):
+                cell.number_format = _format(column)
+    return row + 1
+
+
+def _fit_widths(sheet: Worksheet) -> None:
+    """Columns as wide as their longest entry (money counted as formatted), within limits."""
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                text = f"£{cell.value:,.0f}" if "£" in cell.number_format else f"{cell.value:,.2f}"
+            else:
+                text = str(cell.value)
+            widths[cell.column] = max(widths.get(cell.column, 0), len(text))
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
+
+
+def _summary_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
+    sheet.cell(row=1, column=1, value=f"Scenario: {result.name}").font = Font(bold=True, size=14)
+    description = (result.scenario or {}).get("description")
+    if description:
+        sheet.cell(row=2, column=1, value=str(description))
+    row = 4
+    for col, title in enumerate(("Item", "Value", "Field"), start=1):
+        cell = sheet.cell(row=row, column=col, value=title)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    totals = result.totals or {}
+    keys = list(TOTAL_LABELS) + [k for k in totals if k not in TOTAL_LABELS]
+    for key in keys:
+        if key not in totals:
+            continue
+        row += 1
+        sheet.cell(row=row, column=1, value=TOTAL_LABELS.get(key, _header(key)))
+        cell = sheet.cell(row=row, column=2, value=_plain(totals[key]))
+        cell.number_format = COUNT_FORMAT if key in _COUNT_TOTALS else MONEY_FORMAT
+        sheet.cell(row=row, column=3, value=key)
+
+    row += 2
+    sheet.cell(row=row, column=1, value="Solver").font = _BOLD
+    solve = result.solve or {}
+    for key in list(SOLVE_LABELS) + [k for k in solve if k not in SOLVE_LABELS]:
+        if key not in solve:
+            continue
+        row += 1
+        sheet.cell(row=row, column=1, value=SOLVE_LABELS.get(key, _header(key)))
+        cell = sheet.cell(row=row, column=2, value=_plain(solve[key]))
+        if key in {"objective", "best_bound"}:
+            cell.number_format = MONEY_FORMAT
+        elif key == "gap":
+            cell.number_format = "0.000%"
+        elif key.endswith("_seconds"):
+            cell.number_format = "0.00"
+        sheet.cell(row=row, column=3, value=key)
+
+
+def _disposals_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
+    disposals = result.disposals.reset_index()
+    if "decision" in disposals:
+        labels = {"dispose": "Dispose", "exit_lease": "Exit lease"}
+        disposals["decision"] = disposals["decision"].map(lambda d: labels.get(d, d))
+    sheet.cell(row=1, column=1, value="Sites disposed and leases exited").font = _BOLD
+    row = _write_frame(sheet, disposals, start_row=2)
+
+    row += 1
+    sheet.cell(row=row, column=1, value="Disposals and receipts by partner").font = _BOLD
+    wanted = ["sites_disposed", "leases_exited", "receipts", "lease_exit_costs"]
+    ledger = result.ledger
+    by_partner = ledger[[c for c in wanted if c in ledger.columns]].reset_index()
+    next_row = _write_frame(sheet, by_partner, start_row=row + 1)
+    sheet.cell(row=next_row, column=1, value="Total").font = _BOLD
+    for col, column in enumerate(by_partner.columns, start=1):
+        if column in wanted:
+            cell = sheet.cell(row=next_row, column=col, value=_plain(by_partner[column].sum()))
+            cell.number_format, cell.font = _format(column) or COUNT_FORMAT, _BOLD
+
+
+def _sites_frame(result: ScenarioResult) -> pd.DataFrame:
+    sites = result.sites
+    points = sites.geometry.representative_point()
+    frame = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    frame["easting"] = points.x.round(0)
+    frame["northing"] = points.y.round(0)
+    return frame.reset_index()
+
+
+def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
+    """Write the run's workbook: summary, disposals, moves, ledger, coverage, sites.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        A solved scenario.
+    path : str or Path
+        The ``.xlsx`` file to write; its folder is created if missing.
+
+    Returns
+    -------
+    Path
+        The file written. The summary sheet lists every entry of ``result.totals``
+        (label, value, field name) and the solver report.
+    """
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "summary"
+    _summary_sheet(summary, result)
+    _disposals_sheet(workbook.create_sheet("disposals"), result)
+    _write_frame(workbook.create_sheet("moves"), result.moves)
+    _write_frame(workbook.create_sheet("ledger"), result.ledger.reset_index())
+    _write_frame(workbook.create_sheet("coverage"), result.coverage)
+    _write_frame(workbook.create_sheet("sites"), _sites_frame(result))
+    for sheet in workbook.worksheets:
+        _fit_widths(sheet)
+        if sheet.title not in {"summary", "disposals"}:
+            sheet.freeze_panes = "B2"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    logger.info(
+        "Wrote workbook %s (%d sites, %d moves)", path, len(result.sites), len(result.moves)
+    )
+    return path
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _column_names(a: ScenarioResult, b: ScenarioResult) -> tuple[str, str]:
+    if str(a.name) != str(b.name):
+        return str(a.name), str(b.name)
+    return f"{a.name} (A)", f"{b.name} (B)"
+
+
+def _partner_receipts(result: ScenarioResult) -> dict[str, float]:
+    if result.ledger is None or "receipts" not in result.ledger:
+        return {}
+    return {str(k): float(v) for k, v in result.ledger["receipts"].items()}
+
+
+def _cover_after(result: ScenarioResult) -> dict[str, float]:
+    coverage = result.coverage
+    if coverage is None or coverage.empty or "share_after" not in coverage:
+        return {}
+    return {
+        str(n): float(s) for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
+    }
+
+
+def _ordered_union(*groups: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        for item in group:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def comparison_table(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
+    """Two results side by side, with the difference (second minus first).
+
+    Parameters
+    ----------
+    a, b : ScenarioResult
+        The results to compare (e.g. two output folders read by ``load_result``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``measure`` (readable, with its unit), columns ``a.name``, ``b.name``
+        and ``difference``. Rows: NPV saving, NPV cost, receipts (total and per
+        partner), annual running-cost saving, capital spend, lease exit costs, site
+        and move counts, and the share of demand covered after the plan per standard.
+        A partner or standard missing from one result shows 0 receipts or a blank share.
+    """
+    ta, tb = a.totals or {}, b.totals or {}
+    rows: list[tuple[str, float, float]] = []
+
+    def total(key: str) -> None:
+        rows.append((TOTAL_LABELS[key], _number(ta.get(key)), _number(tb.get(key))))
+
+    total("npv_saving")
+    total("npv_cost_after")
+    total("receipts")
+    ra, rb = _partner_receipts(a), _partner_receipts(b)
+    for partner in sorted(_ordered_union(ra, rb)):
+        rows.append((f"Receipts: {partner} (£)", ra.get(partner, 0.0), rb.get(partner, 0.0)))
+    for key in ("annual_saving", "capex", "lease_exit_costs", "sites_disposed", "leases_exited"):
+        total(key)
+    total("sites_built")
+    total("services_moved")
+    ca, cb = _cover_after(a), _cover_after(b)
+    for name in _ordered_union(ca, cb):
+        rows.append(
+            (f"Cover after: {name} (share)", ca.get(name, math.nan), cb.get(name, math.nan))
+        )
+    first, second = _column_names(a, b)
+    table = pd.DataFrame(rows, columns=["measure", first, second]).set_index("measure")
+    table[first] = table[first].astype(float)
+    table[second] = table[second].astype(float)
+    table["difference"] = table[second] - table[first]
+    return table
+
+
+def _number(value: Any) -> float:
+    value = _plain(value)
+    return math.nan if value is None else float(value)
+
+
+# --------------------------------------------------------------------------- decision record
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _describe_input(path: Path) -> dict[str, Any]:
+    """Name, size and SHA-256 of an input file (a folder: of its files, in name order)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(f"{file.relative_to(path).as_posix()}\0{_sha256(file)}\n".encode())
+        size = sum(f.stat().st_size for f in files)
+        return {"path": str(path), "bytes": size, "sha256": digest.hexdigest(), "files": len(files)}
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: input named in the decision record does not exist")
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    if versions["totalcapital"] is None:
+        # Running from a source tree that was never installed.
+        from totalcapital import __version__
+
+        versions["totalcapital"] = __version__
+    return versions
+
+
+def decision_record(
+    result: ScenarioResult, inputs: dict[str, Path], timings: dict[str, float]
+) -> dict[str, Any]:
+    """How a plan was reached, for a board to show and anyone to check.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        The solved scenario.
+    inputs : dict of str to Path
+        Role (e.g. ``"scenario"``, ``"estate"``, ``"network"``) -> file read.
+    timings : dict of str to float
+        Stage -> seconds taken (e.g. ``"load"``, ``"travel"``, ``"solve"``).
+
+    Returns
+    -------
+    dict
+        JSON-able: ``created_at`` (UTC ISO 8601), ``scenario_name``, ``inputs``
+        (path, bytes, sha256 for each), ``scenario`` (the full resolved scenario),
+        ``solver``, ``status``, ``solver_status``, ``objective``, ``gap``,
+        ``best_bound``, ``travel_method``, ``times_seconds`` (the solver's build and
+        solve times plus ``timings``), ``totals``, ``packages`` (versions) and
+        ``platform``.
+    """
+    solve = result.solve or {}
+    times = {k: _plain(solve[k]) for k in ("build_seconds", "solve_seconds") if k in solve}
+    times.update({str(k): float(v) for k, v in timings.items()})
+    return {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenario_name": str(result.name),
+        "inputs": {str(role): _describe_input(Path(p)) for role, p in inputs.items()},
+        "scenario": _jsonable(result.scenario),
+        "solver": _plain(solve.get("solver")),
+        "status": _plain(solve.get("status")),
+        "solver_status": _plain(solve.get("solver_status")),
+        "objective": _plain(solve.get("objective")),
+        "gap": _plain(solve.get("gap")),
+        "best_bound": _plain(solve.get("best_bound")),
+        "travel_method": _plain(solve.get("travel_method")),
+        "times_seconds": times,
+        "totals": _jsonable(result.totals),
+        "packages": _package_versions(),
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(),
+        },
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types all the way down (paths and dates as text)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    plain = _plain(value)
+    if isinstance(plain, datetime):
+        return plain.isoformat()
+    return plain
+
+
+def write_decision_record(record: dict[str, Any], path: str | Path) -> Path:
+    """Write a decision record as indented JSON (UTF-8); returns the file written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(record), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    logger.info("Wrote decision record %s", path)
+    return path
+
+
+# --------------------------------------------------------------------------- Rich tables
+
+
+def _money(value: Any) -> str:
+    number = _number(value)
+    if math.isnan(number):
+        return "–"
+    return f"-£{abs(number):,.0f}" if number < 0 else f"£{number:,.0f}"
+
+
+def _share(value: Any) -> str:
+    number = _number(value)
+    return "–" if math.isnan(number) else f"{number:.1%}"
+
+
+def _count(value: Any) -> str:
+    number = _number(value)
+    return "–" if math.isnan(number) else f"{number:,.0f}"
+
+
+def _partner_table(result: ScenarioResult) -> Table:
+    table = Table(
+        title=Text(f"Disposals and receipts by partner — {result.name}"), title_justify="left"
+    )
+    columns = [
+        ("sites_disposed", "Sites disposed", _count),
+        ("leases_exited", "Leases exited", _count),
+        ("receipts", "Receipts", _money),
+        ("annual_saving", "Annual saving", _money),
+        ("capex", "Capital spend", _money),
+        ("lease_exit_costs", "Lease exit costs", _money),
+        ("npv_gain", "NPV gain", _money),
+    ]
+    ledger = result.ledger
+    present = [c for c in columns if c[0] in ledger.columns]
+    table.add_column("Partner")
+    for _, header, _ in present:
+        table.add_column(header, justify="right")
+    for partner, row in ledger.iterrows():
+        table.add_row(Text(str(partner)), *(fmt(row[key]) for key, _, fmt in present))
+    table.add_section()
+    table.add_row(Text("Total", style="bold"), *(fmt(ledger[key].sum()) for key, _, fmt in present))
+    return table
+
+
+def _disposal_table(result: ScenarioResult) -> Table:
+    table = Table(title="Sites disposed and leases exited", title_justify="left")
+    for header, justify in (
+        ("Site", "left"),
+        ("Name", "left"),
+        ("Owner", "left"),
+        ("Decision", "left"),
+        ("Receipt", "right"),
+        ("Exit cost", "right"),
+    ):
+        table.add_column(header, justify=justify)
+    disposals = result.disposals
+    labels = {"dispose": "dispose", "exit_lease": "exit lease"}
+    for site_id, row in disposals.iterrows():
+        table.add_row(
+            Text(str(site_id)),
+            Text(str(row.get("name", ""))),
+            Text(str(row.get("owner", ""))),
+            Text(labels.get(str(row.get("decision")), str(row.get("decision")))),
+            _money(row.get("receipt")),
+            _money(row.get("exit_cost")),
+        )
+    return table
+
+
+def _totals_table(result: ScenarioResult) -> Table:
+    table = Table(title=Text(f"Totals — {result.name}"), title_justify="left", show_header=False)
+    table.add_column("Item")
+    table.add_column("Value", justify="right")
+    totals = result.totals or {}
+    for key, label in TOTAL_LABELS.items():
+        if key in totals:
+            value = _count(totals[key]) if key in _COUNT_TOTALS else _money(totals[key])
+            table.add_row(label, value)
+    return table
+
+
+def _coverage_table(result: ScenarioResult) -> Table:
+    table = Table(title="Response standards and access, before and after", title_justify="left")
+    for header, justify in (
+        ("Requirement", "left"),
+        ("Minutes", "right"),
+        ("Rule", "left"),
+        ("Target", "right"),
+        ("Before", "right"),
+        ("After", "right"),
+        ("Met", "left"),
+    ):
+        table.add_column(header, justify=justify)
+    for _, row in result.coverage.iterrows():
+        met = row.get("met")
+        table.add_row(
+            Text(str(row.get("name"))),
+            _count(row.get("minutes")),
+            Text(str(row.get("rule", ""))),
+            _share(row.get("target_share")),
+            _share(row.get("share_before")),
+            _share(row.get("share_after")),
+            Text("yes", style="green") if met is True or met == 1 else Text("NO", style="bold red"),
+        )
+    return table
+
+
+def _solver_table(result: ScenarioResult) -> Table:
+    table = Table(title="Solver", title_justify="left", show_header=False)
+    table.add_column("Item")
+    table.add_column("Value", justify="right")
+    solve = result.solve or {}
+    for key, label in SOLVE_LABELS.items():
+        if key not in solve:
+            continue
+        value = solve[key]
+        if key in {"objective", "best_bound"}:
+            text = _money(value)
+        elif key == "gap":
+            text = "–" if math.isnan(_number(value)) else f"{_number(value):.3%}"
+        elif key.endswith("_seconds"):
+            text = "–" if math.isnan(_number(value)) else f"{_number(value):.2f}"
+        else:
+            text = str(value)
+        table.add_row(label, Text(text))
+    return table
+
+
+def summary_tables(result: ScenarioResult) -> list[Table]:
+    """Rich tables for ``totalcapital run`` and ``summary``.
+
+    Returns
+    -------
+    list of rich.table.Table
+        Disposals and receipts by partner; sites disposed and leases exited;
+        totals (NPV, annual saving, receipts, capex, counts); coverage per
+        standard before and after; solver status, gap and times. Estate text is
+        shown as plain text, never read as Rich markup.
+    """
+    return [
+        _partner_table(result),
+        _disposal_table(result),
+        _totals_table(result),
+        _coverage_table(result),
+        _solver_table(result),
+    ]
+
+
+def comparison_rich_table(a: ScenarioResult, b: ScenarioResult) -> Table:
+    """:func:`comparison_table` as a Rich table, money as £ and cover as %."""
+    frame = comparison_table(a, b)
+    first, second = frame.columns[0], frame.columns[1]
+    table = Table(title=Text(f"{first} compared with {second}"), title_justify="left")
+    table.add_column("Measure")
+    table.add_column(Text(str(first)), justify="right")
+    table.add_column(Text(str(second)), justify="right")
+    table.add_column("Difference", justify="right")
+    for measure, row in frame.iterrows():
+        if measure.endswith("(share)"):
+            fmt = _share
+        elif "£" in measure:
+            fmt = _money
+        else:
+            fmt = _count
+        table.add_row(Text(str(measure)), fmt(row[first]), fmt(row[second]), fmt(row["difference"]))
+    return table

@@ -1,0 +1,794 @@
+"""Folium maps of a scenario result, and a side-by-side comparison of two results.
+
+A joint asset management group reads a plan from the map: which sites are kept,
+which host other partners' services, which are sold or whose lease is exited,
+where services move, and which people gain or lose blue-light cover.
+
+Every layer is drawn from data embedded as JSON and turned into Leaflet
+``circleMarker``/``polyline``/``geoJSON`` layers by a few lines of JavaScript.
+This keeps the page small for thousands of points and, unlike folium's
+``Popup``/``Tooltip``, needs neither jQuery nor Bootstrap, so a map needs only
+Leaflet itself. Every piece of text that comes from an estate register or a
+scenario is HTML-escaped in Python before it reaches the page.
+
+Each drawn feature carries stable CSS classes (``tc-site``, ``tc-decision-<decision>``,
+``tc-owner-site``, ``tc-move``, ``tc-demand``, ``tc-cover-<status>``, ``tc-area``)
+so that tests and users' own stylesheets can find them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.resources
+import logging
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+
+if TYPE_CHECKING:
+    from totalcapital.results import ScenarioResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "COVER_COLOURS",
+    "COVER_LABELS",
+    "DECISION_COLOURS",
+    "DECISION_LABELS",
+    "LEAFLET_CSS_URL",
+    "LEAFLET_JS_URL",
+    "ComparisonMap",
+    "comparison_map",
+    "leaflet_assets",
+    "scenario_map",
+    "write_map",
+]
+
+#: Leaflet is loaded from this CDN address in a normal map; a self-contained map
+#: inlines the same release from the installed ``django-js-lib-leaflet`` package.
+LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"
+LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"
+_LEAFLET_PACKAGE = "js_lib_leaflet"
+_LEAFLET_PIP_NAME = "django-js-lib-leaflet"
+
+DECISION_LABELS = {
+    "keep": "Kept",
+    "host": "Kept, hosting other services",
+    "keep_vacant": "Kept, vacant",
+    "dispose": "Disposed (capital receipt)",
+    "exit_lease": "Lease exited",
+    "build": "New build",
+    "not_built": "Candidate not built",
+}
+DECISION_COLOURS = {
+    "keep": "#2171b5",
+    "host": "#6a51a3",
+    "keep_vacant": "#9ecae1",
+    "dispose": "#d7301f",
+    "exit_lease": "#fe9929",
+    "build": "#238b45",
+    "not_built": "#969696",
+}
+# Sites that no longer exist after the plan are drawn hollow.
+_HOLLOW_DECISIONS = {"dispose", "exit_lease", "not_built"}
+
+COVER_LABELS = {
+    "covered": "Covered before and after",
+    "lost": "Loses cover",
+    "gained": "Gains cover",
+    "never": "Not covered before or after",
+}
+COVER_COLOURS = {
+    "covered": "#1a9850",
+    "lost": "#d73027",
+    "gained": "#4575b4",
+    "never": "#bdbdbd",
+}
+_MOVE_COLOUR = "#54278f"
+_AREA_COLOUR = "#41b6c4"
+_OWNER_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+_CSS = """
+<style>
+.tc-panel { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, sans-serif; color: #222; }
+.tc-legend { max-height: 45vh; overflow-y: auto; }
+.tc-legend h4, .tc-title h4 { margin: 0 0 4px; font-size: 13px; }
+.tc-legend h5 { margin: 6px 0 2px; font-size: 12px; }
+.tc-legend .tc-key { display: flex; align-items: center; gap: 5px; }
+.tc-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
+  border: 2px solid #333; box-sizing: border-box; }
+.tc-swatch-line { display: inline-block; width: 16px; border-top: 3px dashed #54278f; }
+.tc-popup table { border-collapse: collapse; }
+.tc-popup th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
+.tc-popup td { padding: 1px 0; }
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _text(value: Any) -> str:
+    """Escaped display text for one value; blanks and NaN become an en dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    try:
+        if pd.isna(value):
+            return "–"
+    except (TypeError, ValueError):
+        pass
+    text = str(value)
+    return html.escape(text) if text.strip() else "–"
+
+
+def _money(value: Any) -> str:
+    """Pounds with thousands separators, e.g. ``£1,250,000`` or ``−£3,400``."""
+    number = _number(value)
+    if number is None:
+        return "–"
+    sign = "−" if number < 0 else ""
+    return f"{sign}£{abs(number):,.0f}"
+
+
+def _area(value: Any) -> str:
+    number = _number(value)
+    return "–" if number is None else f"{number:,.0f} m²"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "yes" if bool(value) else "no"
+
+
+def _css_token(value: Any) -> str:
+    """A CSS class token made from free text (ids and owner codes come from users)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value)) or "_"
+
+
+def _table(title: str, rows: Iterable[tuple[str, str]]) -> str:
+    """A popup: escaped title over a two-column table whose cells are already escaped."""
+    body = "".join(f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>" for label, cell in rows)
+    return f'<div class="tc-popup"><h4>{title}</h4><table>{body}</table></div>'
+
+
+def _join(values: Any) -> str:
+    """Services or organisations hosted, stored as a list or a separated string."""
+    if values is None or (isinstance(values, float) and math.isnan(values)):
+        return "–"
+    if isinstance(values, str):
+        items = [v.strip() for v in re.split(r"[;,]", values) if v.strip()]
+    else:
+        items = [str(v) for v in values]
+    return html.escape(", ".join(items)) if items else "–"
+
+
+# --------------------------------------------------------------------------- Leaflet elements
+
+
+class _FeatureData(MacroElement):
+    """Features of one layer, embedded as JSON and drawn into the parent FeatureGroup.
+
+    Each item is ``{"kind": "point"|"line"|"area", "at": ..., "style": {...},
+    "popup": html, "tooltip": html}``. ``tojson`` escapes ``<``, ``>`` and ``&``,
+    so no text can close the script element.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (group, items) {
+            items.forEach(function (item) {
+                var layer;
+                if (item.kind === "point") {
+                    layer = L.circleMarker(item.at, item.style);
+                } else if (item.kind === "line") {
+                    layer = L.polyline(item.at, item.style);
+                } else {
+                    layer = L.geoJSON(item.at, {style: function () { return item.style; }});
+                }
+                if (item.popup) { layer.bindPopup(item.popup, {maxWidth: 380}); }
+                if (item.tooltip) { layer.bindTooltip(item.tooltip, {sticky: true}); }
+                layer.addTo(group);
+            });
+        })({{ this._parent.get_name() }}, {{ this.items|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, items: list[dict[str, Any]]):
+        super().__init__()
+        self._name = "FeatureData"
+        self.items = items
+
+
+class _Panel(MacroElement):
+    """A fixed Leaflet control holding escaped HTML (legend, title)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var panel = L.control({position: {{ this.position|tojson }}});
+            panel.onAdd = function () {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            panel.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str, css_class: str):
+        super().__init__()
+        self._name = "Panel"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+        self.css = _CSS
+
+
+class ComparisonMap(MacroElement):
+    """Two maps side by side in one page whose views move together.
+
+    Folium's ``DualMap`` copies the same children into both panes and loads
+    Leaflet.Sync from a CDN; here each pane shows a different result and the
+    views are kept in step by a few lines of script, so no extra asset is needed.
+
+    Attributes
+    ----------
+    m1, m2 : folium.Map
+        The left (first result) and right (second result) panes.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (a, b) {
+            var following = false;
+            function follow(source, target) {
+                source.on("move", function () {
+                    if (following) { return; }
+                    following = true;
+                    target.setView(source.getCenter(), source.getZoom(), {animate: false});
+                    following = false;
+                });
+            }
+            follow(a, b);
+            follow(b, a);
+        })({{ this.m1.get_name() }}, {{ this.m2.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, m1: folium.Map, m2: folium.Map):
+        super().__init__()
+        self._name = "ComparisonMap"
+        self.m1 = m1
+        self.m2 = m2
+        figure = Figure()
+        figure.add_child(m1)
+        figure.add_child(m2)
+        # Added last, so its script runs after both maps exist.
+        figure.add_child(self)
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _base_map(tiles: bool, **size: Any) -> folium.Map:
+    fmap = folium.Map(
+        tiles="OpenStreetMap" if tiles else None, control_scale=True, font_size="0.8rem", **size
+    )
+    # Only Leaflet is needed: markers are circle markers and popups plain HTML.
+    fmap.default_js = [("leaflet", LEAFLET_JS_URL)]
+    fmap.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
+    return fmap
+
+
+def _site_points(sites: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """One WGS84 point per site (polygons give a point inside themselves)."""
+    if sites.empty:
+        return gpd.GeoSeries([], crs="EPSG:4326")
+    return sites.geometry.representative_point().to_crs("EPSG:4326")
+
+
+def _site_popup(site_id: str, row: pd.Series) -> str:
+    decision = str(row.get("decision", ""))
+    title = f"{_text(row.get('name'))} <small>({_text(site_id)})</small>"
+    rows = [
+        ("Decision", html.escape(DECISION_LABELS.get(decision, decision))),
+        ("Owner", _text(row.get("owner"))),
+        ("Tenure", _text(row.get("tenure"))),
+        ("Status today", _text(row.get("status"))),
+        ("Floor space (GIA)", _area(row.get("gia_m2"))),
+        ("Floor space used", _area(row.get("space_used_m2"))),
+        ("Floor space free", _area(row.get("space_free_m2"))),
+        ("Running cost today", _money(row.get("running_cost")) + " a year"),
+        ("Running cost after", _money(row.get("running_cost_after")) + " a year"),
+        ("Backlog maintenance", _money(row.get("backlog_cost"))),
+        ("Market value", _money(row.get("market_value"))),
+        ("Receipt", _money(row.get("receipt"))),
+        ("Lease exit cost", _money(row.get("exit_cost"))),
+        ("Capital spend", _money(row.get("capex"))),
+        ("Services hosted", _join(row.get("services_hosted"))),
+        ("Partners hosted", _join(row.get("orgs_hosted"))),
+        ("Covenant", _text(row.get("covenant"))),
+        ("Listed building", _yes_no(row.get("listed"))),
+    ]
+    return _table(title, rows)
+
+
+def _site_item(site_id: str, row: pd.Series, point: Any, colour: str, classes: str) -> dict:
+    decision = str(row.get("decision", ""))
+    hollow = decision in _HOLLOW_DECISIONS
+    style = {
+        "radius": 8,
+        "color": "#222" if not hollow else colour,
+        "weight": 2 if not hollow else 3,
+        "fillColor": colour,
+        "fillOpacity": 0.15 if hollow else 0.9,
+        "className": f"{classes} tc-sid-{_css_token(site_id)}",
+    }
+    label = html.escape(DECISION_LABELS.get(decision, decision))
+    return {
+        "kind": "point",
+        "at": [round(point.y, 6), round(point.x, 6)],
+        "style": style,
+        "popup": _site_popup(site_id, row),
+        "tooltip": f"{_text(row.get('name'))} — {_text(row.get('owner'))}: {label}",
+    }
+
+
+def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
+    return {
+        owner: _OWNER_PALETTE[i % len(_OWNER_PALETTE)]
+        for i, owner in enumerate(sorted(set(owners)))
+    }
+
+
+def _add_site_layers(fmap: folium.Map, sites: gpd.GeoDataFrame) -> dict[str, str]:
+    """Sites by decision (shown) and by owner (hidden until ticked); returns owner colours."""
+    points = _site_points(sites)
+    decisions = (
+        sites["decision"].astype(str) if "decision" in sites else pd.Series("keep", sites.index)
+    )
+    for decision in [d for d in DECISION_LABELS if (decisions == d).any()] + sorted(
+        set(decisions) - set(DECISION_LABELS)
+    ):
+        chosen = sites.index[decisions == decision]
+        colour = DECISION_COLOURS.get(decision, "#000000")
+        items = [
+            _site_item(
+                site_id,
+                sites.loc[site_id],
+                points.loc[site_id],
+                colour,
+                f"tc-site tc-decision-{_css_token(decision)}",
+            )
+            for site_id in chosen
+        ]
+        name = f"Sites: {DECISION_LABELS.get(decision, decision)} ({len(items)})"
+        group = folium.FeatureGroup(name=html.escape(name))
+        group.add_child(_FeatureData(items))
+        group.add_to(fmap)
+
+    owners = sites["owner"].astype(str) if "owner" in sites else pd.Series("", sites.index)
+    colours = _owner_colours(owners)
+    for owner, colour in colours.items():
+        chosen = sites.index[owners == owner]
+        items = [
+            _site_item(
+                site_id,
+                sites.loc[site_id],
+                points.loc[site_id],
+                colour,
+                f"tc-owner-site tc-owner-{_css_token(owner)}",
+            )
+            for site_id in chosen
+        ]
+        name = f"Partner: {owner} ({len(items)})"
+        group = folium.FeatureGroup(name=html.escape(name), show=False)
+        group.add_child(_FeatureData(items))
+        group.add_to(fmap)
+    return colours
+
+
+def _add_move_layer(fmap: folium.Map, result: ScenarioResult) -> int:
+    moves = result.moves
+    if moves is None or moves.empty:
+        return 0
+    points = _site_points(result.sites)
+    items = []
+    for _, move in moves.iterrows():
+        start, end = move.get("from_site"), move.get("to_site")
+        if start not in points.index or end not in points.index:
+            logger.warning("Move of %s refers to a site not in the result; not drawn", move)
+            continue
+        names = result.sites["name"] if "name" in result.sites else pd.Series(dtype=str)
+        title = f"{_text(move.get('service_type'))} of {_text(move.get('org'))} moves"
+        rows = [
+            ("Service", _text(move.get("service_id"))),
+            ("From", f"{_text(names.get(start, ''))} ({_text(start)})"),
+            ("To", f"{_text(names.get(end, ''))} ({_text(end)})"),
+            (
+                "Distance",
+                "–"
+                if _number(move.get("distance_km")) is None
+                else f"{float(move.get('distance_km')):,.1f} km",
+            ),
+            ("Fit-out cost", _money(move.get("fit_out_cost"))),
+            ("Moving cost", _money(move.get("moving_cost"))),
+            ("Total cost", _money(move.get("total_cost"))),
+        ]
+        items.append(
+            {
+                "kind": "line",
+                "at": [
+                    [round(points[start].y, 6), round(points[start].x, 6)],
+                    [round(points[end].y, 6), round(points[end].x, 6)],
+                ],
+                "style": {
+                    "color": _MOVE_COLOUR,
+                    "weight": 4,
+                    "opacity": 0.85,
+                    "dashArray": "8 6",
+                    "className": f"tc-move tc-move-{_css_token(move.get('service_id'))}",
+                },
+                "popup": _table(title, rows),
+                "tooltip": f"{_text(move.get('service_id'))}: {_text(start)} → {_text(end)}",
+            }
+        )
+    group = folium.FeatureGroup(name=html.escape(f"Service moves ({len(items)})"))
+    group.add_child(_FeatureData(items))
+    group.add_to(fmap)
+    return len(items)
+
+
+def _cover_status(before: pd.Series, after: pd.Series) -> pd.Series:
+    before = before.fillna(False).astype(bool)
+    after = after.fillna(False).astype(bool)
+    status = pd.Series("never", index=before.index, dtype=object)
+    status[before & after] = "covered"
+    status[before & ~after] = "lost"
+    status[~before & after] = "gained"
+    return status
+
+
+def _requirement_names(result: ScenarioResult) -> list[str]:
+    coverage = result.coverage
+    if coverage is None or coverage.empty or "name" not in coverage:
+        return []
+    return [str(n) for n in coverage["name"]]
+
+
+def _add_cover_layers(fmap: folium.Map, result: ScenarioResult) -> None:
+    """Per requirement: the area reached (after) and demand points by change of cover.
+
+    Only the first requirement is shown at first; stacked layers would hide each other.
+    """
+    demand, areas = result.demand, result.areas
+    minutes = {}
+    if result.coverage is not None and "minutes" in result.coverage:
+        minutes = dict(
+            zip(result.coverage["name"].astype(str), result.coverage["minutes"], strict=True)
+        )
+    for position, name in enumerate(_requirement_names(result)):
+        show = position == 0
+        label = f"{name} ({_number(minutes.get(name)) or 0:g} min)"
+        if areas is not None and not areas.empty and "requirement" in areas:
+            chosen = areas[areas["requirement"].astype(str) == name].to_crs("EPSG:4326")
+            items = []
+            for _, area in chosen.iterrows():
+                if area.geometry is None or area.geometry.is_empty:
+                    continue
+                tip = (
+                    f"{html.escape(name)}: within {_text(area.get('minutes'))} min"
+                    f" of {_text(area.get('site_id'))}"
+                )
+                items.append(
+                    {
+                        "kind": "area",
+                        "at": area.geometry.simplify(0.0002).__geo_interface__,
+                        "style": {
+                            "color": _AREA_COLOUR,
+                            "weight": 1,
+                            "fillColor": _AREA_COLOUR,
+                            "fillOpacity": 0.12,
+                            "className": f"tc-area tc-area-{_css_token(name)}",
+                        },
+                        "tooltip": tip,
+                    }
+                )
+            group = folium.FeatureGroup(name=html.escape(f"Area reached: {label}"), show=show)
+            group.add_child(_FeatureData(items))
+            group.add_to(fmap)
+
+        before_col, after_col = f"{name}_before", f"{name}_after"
+        if demand is None or demand.empty or before_col not in demand or after_col not in demand:
+            continue
+        status = _cover_status(demand[before_col], demand[after_col])
+        points = demand.geometry.representative_point().to_crs("EPSG:4326")
+        weights = demand["weight"] if "weight" in demand else pd.Series(float("nan"), demand.index)
+        items = []
+        for demand_id in demand.index:
+            state = status[demand_id]
+            point = points[demand_id]
+            weight = _number(weights[demand_id])
+            weight_text = "–" if weight is None else f"{weight:,.0f}"
+            items.append(
+                {
+                    "kind": "point",
+                    "at": [round(point.y, 6), round(point.x, 6)],
+                    "style": {
+                        "radius": 4,
+                        "color": COVER_COLOURS[state],
+                        "weight": 1,
+                        "fillColor": COVER_COLOURS[state],
+                        "fillOpacity": 0.8,
+                        "className": f"tc-demand tc-cover-{state} tc-req-{_css_token(name)}",
+                    },
+                    "tooltip": (
+                        f"{_text(demand_id)} (weight {weight_text}): "
+                        f"{html.escape(COVER_LABELS[state])} — {html.escape(name)}"
+                    ),
+                }
+            )
+        counts = status.value_counts()
+        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("lost", "gained"))
+        group = folium.FeatureGroup(name=html.escape(f"Cover: {label} — {summary}"), show=show)
+        group.add_child(_FeatureData(items))
+        group.add_to(fmap)
+
+
+def _legend_html(result: ScenarioResult, owner_colours: dict[str, str], moves: int) -> str:
+    decisions = set(result.sites["decision"].astype(str)) if "decision" in result.sites else set()
+
+    def key(colour: str, label: str, hollow: bool = False) -> str:
+        fill = "transparent" if hollow else colour
+        return (
+            f'<div class="tc-key"><span class="tc-swatch" style="background:{fill};'
+            f'border-color:{colour}"></span>{html.escape(label)}</div>'
+        )
+
+    parts = [f"<h4>{html.escape(str(result.name))}</h4>", "<h5>Site decision</h5>"]
+    parts += [
+        key(DECISION_COLOURS[d], DECISION_LABELS[d], d in _HOLLOW_DECISIONS)
+        for d in DECISION_LABELS
+        if d in decisions
+    ]
+    if moves:
+        parts.append('<div class="tc-key"><span class="tc-swatch-line"></span>Service move</div>')
+    if owner_colours:
+        parts.append("<h5>Partner (layers ‘Partner: …’)</h5>")
+        parts += [key(colour, owner) for owner, colour in owner_colours.items()]
+    if _requirement_names(result):
+        parts.append("<h5>Demand cover</h5>")
+        parts += [key(COVER_COLOURS[s], COVER_LABELS[s]) for s in COVER_LABELS]
+    return "".join(parts)
+
+
+def _title_html(result: ScenarioResult) -> str:
+    totals = result.totals or {}
+    lines = [
+        ("NPV saving", _money(totals.get("npv_saving"))),
+        ("Receipts", _money(totals.get("receipts"))),
+        ("Annual saving", _money(totals.get("annual_saving"))),
+    ]
+    body = " · ".join(f"{html.escape(label)} {value}" for label, value in lines)
+    return f"<h4>{html.escape(str(result.name))}</h4><div>{body}</div>"
+
+
+def _bounds(result: ScenarioResult) -> list[list[float]] | None:
+    frames = [result.sites.geometry]
+    if result.demand is not None and not result.demand.empty:
+        frames.append(result.demand.geometry)
+    geometry = pd.concat([f.to_crs("EPSG:4326") for f in frames if len(f)])
+    if geometry.empty:
+        return None
+    west, south, east, north = geometry.total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _draw_result(fmap: folium.Map, result: ScenarioResult, *, collapsed: bool) -> None:
+    """Every layer of one result, its legend, title and layer control."""
+    _add_cover_layers(fmap, result)
+    moves = _add_move_layer(fmap, result)
+    owner_colours = _add_site_layers(fmap, result.sites)
+    fmap.add_child(_Panel(_title_html(result), "topright", "tc-panel tc-title"))
+    fmap.add_child(
+        _Panel(_legend_html(result, owner_colours, moves), "bottomleft", "tc-panel tc-legend")
+    )
+    folium.LayerControl(collapsed=collapsed).add_to(fmap)
+    logger.info(
+        "Drew scenario '%s': %d sites, %d moves, %d requirements",
+        result.name,
+        len(result.sites),
+        moves,
+        len(_requirement_names(result)),
+    )
+
+
+def scenario_map(result: ScenarioResult, *, tiles: bool = True) -> folium.Map:
+    """Map one scenario result: sites, moves, demand cover and areas reached.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        A solved scenario (sites, moves, demand and areas in EPSG:27700).
+    tiles : bool, default True
+        Draw OpenStreetMap base tiles. Without them (or offline) the data still shows.
+
+    Returns
+    -------
+    folium.Map
+        Layers (each switchable in the layer control): sites by decision, sites by
+        partner (off at first), service moves, and for each standard the area
+        reached and demand points coloured covered / lost / gained / never covered.
+    """
+    fmap = _base_map(tiles)
+    fmap.get_root().title = html.escape(f"totalcapital — {result.name}")
+    _draw_result(fmap, result, collapsed=False)
+    bounds = _bounds(result)
+    if bounds is not None:
+        fmap.fit_bounds(bounds, padding=(20, 20))
+    return fmap
+
+
+def comparison_map(a: ScenarioResult, b: ScenarioResult, *, tiles: bool = True) -> ComparisonMap:
+    """Two scenario results side by side, panes moving together.
+
+    Parameters
+    ----------
+    a, b : ScenarioResult
+        Shown left and right, each with every layer of :func:`scenario_map`.
+    tiles : bool, default True
+        Draw OpenStreetMap base tiles in both panes.
+
+    Returns
+    -------
+    ComparisonMap
+        Write it with :func:`write_map`; ``.m1`` and ``.m2`` are the two panes.
+    """
+    panes = []
+    for position, result in zip(("0%", "50%"), (a, b), strict=True):
+        fmap = _base_map(tiles, width="50%", height="100%", left=position, position="absolute")
+        # Two open layer lists would hide most of two half-width panes.
+        _draw_result(fmap, result, collapsed=True)
+        panes.append(fmap)
+    comparison = ComparisonMap(*panes)
+    comparison.get_root().title = html.escape(f"totalcapital — {a.name} vs {b.name}")
+    bounds = [x for x in (_bounds(a), _bounds(b)) if x is not None]
+    if bounds:
+        union = [
+            [min(x[0][0] for x in bounds), min(x[0][1] for x in bounds)],
+            [max(x[1][0] for x in bounds), max(x[1][1] for x in bounds)],
+        ]
+        for fmap in panes:
+            fmap.fit_bounds(union, padding=(20, 20))
+    return comparison
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def leaflet_assets() -> dict[str, Path]:
+    """Installed files that stand in for the CDN addresses a map loads.
+
+    Returns
+    -------
+    dict of str to Path
+        ``{LEAFLET_JS_URL: leaflet.js, LEAFLET_CSS_URL: leaflet.css}``, plus the
+        control images the stylesheet refers to, keyed by their CDN address.
+
+    Raises
+    ------
+    ImportError
+        When the package bundling Leaflet is not installed.
+    """
+    try:
+        root = importlib.resources.files(_LEAFLET_PACKAGE) / "static" / _LEAFLET_PACKAGE
+    except ModuleNotFoundError as error:
+        raise ImportError(
+            f"Self-contained maps take Leaflet from the '{_LEAFLET_PIP_NAME}' package; "
+            f"install it with: pip install {_LEAFLET_PIP_NAME}"
+        ) from error
+    base = LEAFLET_JS_URL.rsplit("/", 1)[0]
+    assets = {
+        LEAFLET_JS_URL: Path(str(root / "leaflet.js")),
+        LEAFLET_CSS_URL: Path(str(root / "leaflet.css")),
+    }
+    for image in (
+        "layers.png",
+        "layers-2x.png",
+        "marker-icon.png",
+        "marker-icon-2x.png",
+        "marker-shadow.png",
+    ):
+        assets[f"{base}/images/{image}"] = Path(str(root / "images" / image))
+    return assets
+
+
+def _inline_assets(page: str) -> str:
+    """Replace the Leaflet script and stylesheet links by their installed contents."""
+    assets = leaflet_assets()
+    script = assets[LEAFLET_JS_URL].read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = assets[LEAFLET_CSS_URL].read_text(encoding="utf-8")
+    images = assets[LEAFLET_JS_URL].parent / "images"
+
+    def data_uri(match: re.Match[str]) -> str:
+        data = base64.b64encode((images / match.group(1)).read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+    script_tag = f'<script src="{LEAFLET_JS_URL}"></script>'
+    css_tag = f'<link rel="stylesheet" href="{LEAFLET_CSS_URL}"/>'
+    if script_tag not in page or css_tag not in page:
+        raise RuntimeError("the rendered map does not load Leaflet from the expected address")
+    page = page.replace(script_tag, f"<script>{script}</script>", 1)
+    return page.replace(css_tag, f"<style>{css}</style>", 1)
+
+
+def write_map(fmap: Element, path: str | Path, *, self_contained: bool = False) -> Path:
+    """Write a scenario or comparison map as one HTML file.
+
+    Parameters
+    ----------
+    fmap : folium.Map or ComparisonMap
+        From :func:`scenario_map` or :func:`comparison_map`.
+    path : str or Path
+        The HTML file to write; its folder is created if missing.
+    self_contained : bool, default False
+        Inline Leaflet's script, stylesheet and images from the installed
+        ``django-js-lib-leaflet`` package, so the page makes no request at all
+        except for optional base tiles.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    page = fmap.get_root().render()
+    if self_contained:
+        page = _inline_assets(page)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    logger.info("Wrote %smap %s", "self-contained " if self_contained else "", path)
+    return path

@@ -1,0 +1,941 @@
+"""The co-location MILP: which sites to keep, dispose, exit or build, and where each service goes.
+
+:class:`CoLocationModel` is built either from plain arrays (:meth:`CoLocationModel.from_arrays`,
+the core, which with no coverage or side rows is exactly the single-source capacitated facility
+location problem) or from an estate and a scenario (:meth:`CoLocationModel.from_estate`, which
+computes the arrays and calls the core). :meth:`CoLocationModel.solve` runs HiGHS or CBC, reads
+the solver's own status and fills :attr:`CoLocationModel.solution`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pulp
+from scipy import sparse
+
+from ._errors import InfeasibleScenario, SolverError
+from ._solvers import SolverRun, run_solver
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .estate import Estate
+    from .network import TravelTimes
+    from .scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CoLocationModel", "CoverageRequirement", "SideConstraint", "Solution"]
+
+#: Site kinds: how a site that is not kept is named in the decisions.
+SITE_KINDS = ("freehold", "leasehold", "candidate")
+_CLOSED_DECISION = {"freehold": "dispose", "leasehold": "exit_lease", "candidate": "not_built"}
+_OPEN_DECISION = {"freehold": "keep", "leasehold": "keep", "candidate": "build"}
+#: How many ids a message lists before "and N more".
+_LIST_IDS = 8
+
+
+@dataclass(frozen=True)
+class CoverageRequirement:
+    """A response standard or access rule on plain arrays.
+
+    A demand point is covered when at least one open site that reaches it houses a service that
+    provides the requirement. Services may fall in several provider groups (one per service
+    type), each with its own reach matrix, because blue-light speeds differ by type.
+
+    Attributes
+    ----------
+    name : str
+    reach : tuple of scipy.sparse.csr_array
+        One per provider group, sites x demand, True where the site reaches the point in time.
+    providers : tuple of numpy.ndarray
+        One per group, bool per service: the services of that group.
+    weights : numpy.ndarray
+        Demand weight (population, incidents) per point.
+    rule : {"share", "all", "no_worse_than_today"}
+    share : float
+        Target share of the total weight for rule "share".
+    covered_before : numpy.ndarray, optional
+        Bool per point: covered today. Required for "no_worse_than_today".
+    kind : {"response", "access"}
+    service_types : tuple of str
+    minutes : float
+    """
+
+    name: str
+    reach: tuple[sparse.csr_array, ...]
+    providers: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    rule: Literal["share", "all", "no_worse_than_today"] = "share"
+    share: float = 1.0
+    covered_before: np.ndarray | None = None
+    kind: Literal["response", "access"] = "response"
+    service_types: tuple[str, ...] = ()
+    minutes: float = math.nan
+
+    @property
+    def weight_before(self) -> float:
+        """Weight covered today (NaN when today's cover is unknown)."""
+        if self.covered_before is None:
+            return math.nan
+        return float(self.weights[self.covered_before].sum())
+
+    @property
+    def target_weight(self) -> float:
+        """The covered weight the rule asks for."""
+        if self.rule == "all":
+            return float(self.weights.sum())
+        if self.rule == "no_worse_than_today":
+            return self.weight_before
+        return self.share * float(self.weights.sum())
+
+
+@dataclass(frozen=True)
+class SideConstraint:
+    """A linear row on site and assignment variables (capital budget, partner no worse off).
+
+    ``constant + sum(site_coef * open) + sum(pair_coef(k, s) * housed[k, s])  SENSE  rhs``.
+
+    Attributes
+    ----------
+    name : str
+        Constraint name (``budget``, ``partner[POLICE]``).
+    label : str
+        Plain words for infeasibility reasons ("capital budget", "partner POLICE NPV gain").
+    site_coef : numpy.ndarray
+    pair_coef : callable or None
+        ``pair_coef(service_index, site_index) -> coefficients``, vectorised over pairs.
+    constant : float
+    sense : {"<=", ">="}
+    rhs : float
+    """
+
+    name: str
+    label: str
+    site_coef: np.ndarray
+    pair_coef: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
+    constant: float
+    sense: Literal["<=", ">="]
+    rhs: float
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A solved plan. Only feasible runs produce one.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (proven: gap 0), ``"gap_limit"`` (stopped within the scenario's
+        ``mip_gap``), ``"time_limit"`` (stopped by the time limit: a feasible plan, not proven).
+    solver : str
+        ``"highs"`` or ``"cbc"``.
+    solver_status : str
+        The solver's own words.
+    objective, best_bound, gap : float
+        Whole-life NPV cost (£), the solver's proven lower bound, relative gap.
+    build_seconds, solve_seconds : float
+    site_decision : pandas.Series
+        site_id -> "keep", "dispose", "exit_lease", "build", "not_built".
+    assignment : pandas.Series
+        service_id -> site_id.
+    coverage : pandas.DataFrame
+        One row per requirement: name, kind, service_types, minutes, rule, target_share,
+        weight_total, weight_covered_before, weight_covered_after, share_before, share_after, met.
+    demand_cover : pandas.DataFrame
+        Index demand_id; columns ``{name}_before`` and ``{name}_after`` (bool).
+    pruned_pairs, allowed_pairs : int
+    """
+
+    status: str
+    solver: str
+    solver_status: str
+    objective: float
+    best_bound: float
+    gap: float
+    build_seconds: float
+    solve_seconds: float
+    site_decision: pd.Series
+    assignment: pd.Series
+    coverage: pd.DataFrame
+    demand_cover: pd.DataFrame
+    pruned_pairs: int
+    allowed_pairs: int
+
+
+def _clean_names(ids: Sequence[Any]) -> list[str]:
+    """PuLP-safe, unique names for ids (characters PuLP rewrites become "_")."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for raw in ids:
+        base = re.sub(r"[^A-Za-z0-9_.]", "_", str(raw)) or "_"
+        name, n = base, 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _listed(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:_LIST_IDS])
+    more = len(ids) - _LIST_IDS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _expr(variables: Sequence[pulp.LpVariable], coefs: Sequence[float]) -> pulp.LpAffineExpression:
+    return pulp.LpAffineExpression(zip(variables, (float(c) for c in coefs), strict=True))
+
+
+class CoLocationModel:
+    """Single-source capacitated co-location with response standards and side constraints.
+
+    Sets: sites S, services K, allowed pairs E subset of K x S, demand points D, requirements B
+    (response standards and access rules), side rows R (capital budget, partners).
+
+    Variables
+    ---------
+    ``open[s]`` in {0,1}: site kept (existing) or built (candidate); fixed by locks and rules.
+    ``housed[k][s]`` in {0,1} for (k, s) in E: service k at site s.
+    ``provides[b][g][s]`` in [0,1]: site s houses a service of provider group g of requirement b.
+    ``covered[b][d]`` in [0,1]: demand point d is covered under b (rules share/no-worse).
+    ``hosts[t][s]`` in {0,1}: site s houses a service of type t (only for incompatible types).
+
+    Constraints (row names)
+    -----------------------
+    ``house[k]``: sum_s housed[k][s] = 1.
+    ``only_open[k][s]``: housed[k][s] <= open[s] (disaggregated; omitted where open[s] is fixed 1).
+    ``capacity[s]``: sum_k space_k housed[k][s] <= capacity_s open[s].
+    ``provides[b][g][s]``: provides <= sum of housed[k][s] over k in group g.
+    ``cover[b][d]``: covered[b][d] <= sum over groups g and sites s reaching d of provides[b][g][s];
+    for rule "all" the row is sum(...) >= 1 and has no covered variable.
+    ``share[b]``: sum_d w_d covered[b][d] >= target (share x total weight, or today's covered
+    weight for "no_worse_than_today").
+    ``hosts[t][k][s]``: housed[k][s] <= hosts[t][s]; ``incompatible[a][b][s]``:
+    hosts[a][s] + hosts[b][s] <= 1.
+    ``budget``, ``partner[p]``: the :class:`SideConstraint` rows.
+
+    Objective ``whole_life_npv_cost``: constant + sum_s fixed_cost_s open[s] +
+    sum_(k,s) assignment_cost_ks housed[k][s]. The constant enters the solver as a variable fixed
+    at 1, so the solver's objective, bound and gap are in the same £ as the plan's totals.
+
+    Attributes
+    ----------
+    problem : pulp.LpProblem
+    site_ids, service_ids, demand_ids : list of str
+    open_vars : list of pulp.LpVariable
+        One per site, in ``site_ids`` order.
+    housed_vars : list of pulp.LpVariable
+        One per allowed pair, in the order of ``pair_service`` / ``pair_site``.
+    pair_service, pair_site : numpy.ndarray of int
+        Positions of each allowed pair.
+    pair_cost : numpy.ndarray
+    coverage : list of CoverageRequirement
+    side_constraints : list of SideConstraint
+    solution : Solution or None
+        Set by :meth:`solve`.
+    """
+
+    problem: pulp.LpProblem
+    site_ids: list[str]
+    service_ids: list[str]
+    demand_ids: list[str]
+    open_vars: list[pulp.LpVariable]
+    housed_vars: list[pulp.LpVariable]
+    pair_service: np.ndarray
+    pair_site: np.ndarray
+    pair_cost: np.ndarray
+    coverage: list[CoverageRequirement]
+    side_constraints: list[SideConstraint]
+    solution: Solution | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        fixed_cost: np.ndarray,
+        capacity: np.ndarray,
+        space: np.ndarray,
+        pair_service: np.ndarray,
+        pair_site: np.ndarray,
+        pair_cost: np.ndarray,
+        site_ids: list[str],
+        service_ids: list[str],
+        demand_ids: list[str],
+        pruned_pairs: int,
+        open_lower: np.ndarray,
+        open_upper: np.ndarray,
+        site_kind: np.ndarray,
+        current_site: np.ndarray | None,
+        objective_constant: float,
+        coverage: list[CoverageRequirement],
+        side_constraints: list[SideConstraint],
+        incompatible: list[tuple[str, str, np.ndarray, np.ndarray]],
+        solver: str,
+        time_limit: float | None,
+        mip_gap: float | None,
+        threads: int | None,
+        reasons: list[str],
+    ) -> None:
+        started = time.perf_counter()
+        self.name = name
+        self.fixed_cost = np.asarray(fixed_cost, dtype=float)
+        self.capacity = np.asarray(capacity, dtype=float)
+        self.space = np.asarray(space, dtype=float)
+        self.pair_service = pair_service
+        self.pair_site = pair_site
+        self.pair_cost = pair_cost
+        self.site_ids = site_ids
+        self.service_ids = service_ids
+        self.demand_ids = demand_ids
+        self.pruned_pairs = pruned_pairs
+        self.open_lower = open_lower
+        self.open_upper = open_upper
+        self.site_kind = site_kind
+        self.current_site = current_site
+        self.objective_constant = float(objective_constant)
+        self.coverage = coverage
+        self.side_constraints = side_constraints
+        self.incompatible = incompatible
+        self.solver_name = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.threads = threads
+        self.solution = None
+        self._site_names = _clean_names(site_ids)
+        self._service_names = _clean_names(service_ids)
+        self._demand_names = _clean_names(demand_ids)
+
+        reasons = list(reasons) + self._presolve_reasons()
+        if reasons:
+            raise InfeasibleScenario(name, reasons)
+        self.problem, self.open_vars, self.housed_vars, self._elastic = self._build(elastic=False)
+        self.build_seconds = time.perf_counter() - started
+        log.info(
+            "Built model '%s': %d sites, %d services, %d allowed pairs (%d pruned), "
+            "%d variables, %d constraints in %.2f s",
+            name,
+            len(site_ids),
+            len(service_ids),
+            len(pair_site),
+            pruned_pairs,
+            self.problem.numVariables(),
+            self.problem.numConstraints(),
+            self.build_seconds,
+        )
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_arrays(
+        cls,
+        fixed_cost: np.ndarray,
+        capacity: np.ndarray,
+        space: np.ndarray,
+        assignment_cost: np.ndarray,
+        *,
+        coverage: Sequence[CoverageRequirement] | None = None,
+        site_ids: Sequence[str] | None = None,
+        service_ids: Sequence[str] | None = None,
+        demand_ids: Sequence[str] | None = None,
+        allowed: np.ndarray | None = None,
+        open_lower: np.ndarray | None = None,
+        open_upper: np.ndarray | None = None,
+        site_kind: Sequence[str] | None = None,
+        current_site: np.ndarray | None = None,
+        objective_constant: float = 0.0,
+        side_constraints: Sequence[SideConstraint] | None = None,
+        incompatible: Sequence[tuple[str, str, np.ndarray, np.ndarray]] | None = None,
+        name: str = "model",
+        solver: str = "highs",
+        time_limit: float | None = None,
+        mip_gap: float | None = 0.0,
+        threads: int | None = None,
+        pruned_before: int = 0,
+        reasons: Sequence[str] = (),
+    ) -> CoLocationModel:
+        """Build the model from plain arrays.
+
+        Parameters
+        ----------
+        fixed_cost : numpy.ndarray
+            Per site: cost of opening (keeping or building) it rather than not.
+        capacity : numpy.ndarray
+            Per site: floor space (or any capacity).
+        space : numpy.ndarray
+            Per service: space it takes.
+        assignment_cost : numpy.ndarray
+            Services x sites, dense: cost of housing the service at the site; ``np.inf`` marks a
+            forbidden pair.
+        coverage : sequence of CoverageRequirement, optional
+        site_ids, service_ids, demand_ids : sequence of str, optional
+            Default "0".."n-1".
+        allowed : numpy.ndarray of bool, optional
+            Services x sites mask of permitted pairs (in addition to finite costs).
+            Pairs whose service is larger than the site are pruned too.
+        open_lower, open_upper : numpy.ndarray, optional
+            Per site bounds of ``open`` (1/0 fix a site kept/closed); default 0 and 1.
+        site_kind : sequence of str, optional
+            Per site "freehold" (default), "leasehold" or "candidate": names the decisions
+            (keep/dispose, keep/exit_lease, build/not_built).
+        current_site : numpy.ndarray of int, optional
+            Per service, today's site position (for "today" figures).
+        objective_constant : float
+            Added to the objective.
+        side_constraints : sequence of SideConstraint, optional
+        incompatible : sequence of (type_a, type_b, mask_a, mask_b), optional
+            Services in ``mask_a`` never share a site with services in ``mask_b``.
+        name : str
+            Used in messages (the scenario name).
+        solver : {"highs", "cbc"}
+        time_limit : float, optional
+            Seconds.
+        mip_gap : float, optional
+            Relative gap at which the solver may stop (0 proves optimality).
+        threads : int, optional
+        pruned_before : int
+            Pairs already removed by the caller (added to ``pruned_pairs``).
+        reasons : sequence of str
+            Infeasibility reasons the caller already found; raised with the core's own.
+
+        Returns
+        -------
+        CoLocationModel
+
+        Raises
+        ------
+        InfeasibleScenario
+            When a cheap check shows no plan can exist, naming the places and shortfalls.
+        """
+        cost = np.asarray(assignment_cost, dtype=float)
+        n_services, n_sites = cost.shape
+        space = np.asarray(space, dtype=float)
+        capacity = np.asarray(capacity, dtype=float)
+        mask = np.isfinite(cost)
+        if allowed is not None:
+            mask &= np.asarray(allowed, dtype=bool)
+        upper = np.ones(n_sites) if open_upper is None else np.asarray(open_upper, dtype=float)
+        lower = np.zeros(n_sites) if open_lower is None else np.asarray(open_lower, dtype=float)
+        mask &= (upper > 0)[None, :]
+        mask &= space[:, None] <= capacity[None, :] * (1 + 1e-9)
+        pair_service, pair_site = np.nonzero(mask)
+        return cls(
+            name=name,
+            fixed_cost=np.asarray(fixed_cost, dtype=float),
+            capacity=capacity,
+            space=space,
+            pair_service=pair_service,
+            pair_site=pair_site,
+            pair_cost=cost[pair_service, pair_site],
+            site_ids=[str(i) for i in (site_ids if site_ids is not None else range(n_sites))],
+            service_ids=[
+                str(i) for i in (service_ids if service_ids is not None else range(n_services))
+            ],
+            demand_ids=[str(i) for i in demand_ids] if demand_ids is not None else [],
+            pruned_pairs=pruned_before + int(mask.size - mask.sum()),
+            open_lower=lower,
+            open_upper=upper,
+            site_kind=np.asarray(site_kind if site_kind is not None else ["freehold"] * n_sites),
+            current_site=None if current_site is None else np.asarray(current_site, dtype=int),
+            objective_constant=objective_constant,
+            coverage=list(coverage or []),
+            side_constraints=list(side_constraints or []),
+            incompatible=list(incompatible or []),
+            solver=solver,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            reasons=list(reasons),
+        )
+
+    @classmethod
+    def from_estate(
+        cls,
+        estate: Estate,
+        scenario: Scenario,
+        travel: TravelTimes | None = None,
+        demand: gpd.GeoDataFrame | None = None,
+        *,
+        as_of: pd.Timestamp | None = None,
+    ) -> CoLocationModel:
+        """Build the model of a scenario on an estate (see :mod:`totalcapital._estate_model`).
+
+        Parameters
+        ----------
+        estate : Estate
+        scenario : Scenario
+        travel : TravelTimes, optional
+            Needed when the scenario has standards or access rules.
+        demand : geopandas.GeoDataFrame, optional
+            Demand points (index demand_id, column ``weight``); default the estate's demand.
+        as_of : pandas.Timestamp, optional
+            The plan's start date, for lease breaks; default today.
+        """
+        from ._estate_model import estate_arrays
+
+        return cls.from_arrays(**estate_arrays(estate, scenario, travel, demand, as_of))
+
+    # ------------------------------------------------------------------ checks
+
+    def _reachable(self, requirement: CoverageRequirement) -> np.ndarray:
+        """Bool per demand point: some allowed provider pair's site reaches it."""
+        n_sites = len(self.site_ids)
+        reachable = np.zeros(len(requirement.weights), dtype=bool)
+        for reach, providers in zip(requirement.reach, requirement.providers, strict=True):
+            sites = np.zeros(n_sites, dtype=bool)
+            sites[self.pair_site[providers[self.pair_service]]] = True
+            reachable |= np.asarray(reach[sites].sum(axis=0)).ravel() > 0
+        return reachable
+
+    def _presolve_reasons(self) -> list[str]:
+        reasons: list[str] = []
+        n_services = len(self.service_ids)
+        has_pair = np.bincount(self.pair_service, minlength=n_services) > 0
+        homeless = [self.service_ids[k] for k in np.flatnonzero(~has_pair)]
+        if homeless:
+            reasons.append(
+                f"{len(homeless)} service(s) have no site they may be housed at "
+                f"(space, capability, distance, candidate list or locks): {_listed(homeless)}"
+            )
+        available = float(self.capacity[self.open_upper > 0].sum())
+        needed = float(self.space.sum())
+        if needed > available + 1e-6:
+            reasons.append(
+                f"services need {needed:,.0f} m2 of floor space but the sites that may stay open "
+                f"offer only {available:,.0f} m2 (short by {needed - available:,.0f} m2)"
+            )
+        for req in self.coverage:
+            reachable = self._reachable(req)
+            lost = np.flatnonzero(~reachable & (req.weights > 0))
+            achievable = float(req.weights[reachable].sum())
+            target = req.target_weight
+            total = float(req.weights.sum())
+            ids = [self.demand_ids[d] for d in lost]
+            lost_weight = float(req.weights[lost].sum())
+            if req.rule == "all" and len(lost):
+                reasons.append(
+                    f"{req.name}: {lost_weight:,.0f} people at {len(lost)} demand point(s) "
+                    f"({_listed(ids)}) cannot be reached within {req.minutes:g} minutes from any "
+                    f"site allowed to house {', '.join(req.service_types) or 'a provider'}; "
+                    "the rule 'all' needs every point covered"
+                )
+            elif achievable + 1e-6 < target:
+                reasons.append(
+                    f"{req.name}: need {target / total:.3f} of demand covered "
+                    f"({target:,.0f} of {total:,.0f}) but at most {achievable / total:.3f} "
+                    f"({achievable:,.0f}) is achievable; {lost_weight:,.0f} people at "
+                    f"{len(lost)} point(s) ({_listed(ids)}) are beyond {req.minutes:g} minutes "
+                    "of every allowed site"
+                )
+        return reasons
+
+    # ------------------------------------------------------------------ building
+
+    def _build(
+        self, elastic: bool
+    ) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[pulp.LpVariable], dict[str, Any]]:
+        """Create the PuLP problem; ``elastic`` adds slack to soft rows and minimises it."""
+        problem = pulp.LpProblem(_clean_names([self.name])[0], pulp.LpMinimize)
+        n_sites = len(self.site_ids)
+        opened = problem.add_variable_dicts("open", self._site_names, 0, 1, pulp.LpBinary)
+        open_vars = [opened[name] for name in self._site_names]
+        for var, low, high in zip(open_vars, self.open_lower, self.open_upper, strict=True):
+            var.lowBound, var.upBound = float(low), float(high)
+        pair_keys = [
+            f"{self._service_names[k]}__{self._site_names[s]}"
+            for k, s in zip(self.pair_service.tolist(), self.pair_site.tolist(), strict=True)
+        ]
+        housed = problem.add_variable_dicts("housed", pair_keys, 0, 1, pulp.LpBinary)
+        housed_vars = [housed[key] for key in pair_keys]
+        slacks: dict[str, Any] = {}
+        violation: list[tuple[pulp.LpVariable, float]] = []
+
+        def slack(name: str, scale: float) -> pulp.LpVariable:
+            var = problem.add_variable(f"slack_{name}", 0, None)
+            violation.append((var, 1.0 / max(scale, 1.0)))
+            return var
+
+        # house[k] and only_open[k][s]: pairs are ordered by service (np.nonzero is row-major).
+        starts = np.searchsorted(self.pair_service, np.arange(len(self.service_ids) + 1))
+        for k, name in enumerate(self._service_names):
+            lo, hi = starts[k], starts[k + 1]
+            problem.addConstraint(
+                pulp.LpConstraint(
+                    _expr(housed_vars[lo:hi], np.ones(hi - lo)), 0, f"house_{name}", 1
+                )
+            )
+        for p in np.flatnonzero(self.open_lower[self.pair_site] < 1):
+            s = self.pair_site[p]
+            row = pulp.LpAffineExpression([(housed_vars[p], 1.0), (open_vars[s], -1.0)])
+            problem.addConstraint(pulp.LpConstraint(row, -1, f"only_open_{pair_keys[p]}", 0))
+
+        by_site = np.argsort(self.pair_site, kind="stable")
+        site_starts = np.searchsorted(self.pair_site[by_site], np.arange(n_sites + 1))
+        for s, name in enumerate(self._site_names):
+            members = by_site[site_starts[s] : site_starts[s + 1]]
+            if len(members) == 0:
+                continue
+            terms = [(housed_vars[p], float(self.space[self.pair_service[p]])) for p in members]
+            terms.append((open_vars[s], -float(self.capacity[s])))
+            row = pulp.LpAffineExpression(terms)
+            if elastic:
+                row[slack(f"capacity_{name}", self.capacity[s])] = -1.0
+                slacks[f"capacity:{s}"] = row
+            problem.addConstraint(pulp.LpConstraint(row, -1, f"capacity_{name}", 0))
+
+        for r, req in enumerate(self.coverage):
+            self._add_coverage(problem, r, req, housed_vars, elastic, slack, slacks)
+        self._add_incompatible(problem, housed_vars)
+        for side in self.side_constraints:
+            coefs = [(open_vars[s], float(c)) for s, c in enumerate(side.site_coef) if c != 0]
+            if side.pair_coef is not None and len(self.pair_site):
+                pair_coefs = side.pair_coef(self.pair_service, self.pair_site)
+                coefs += [
+                    (housed_vars[p], float(pair_coefs[p])) for p in np.flatnonzero(pair_coefs)
+                ]
+            row = pulp.LpAffineExpression(coefs)
+            rhs = side.rhs - side.constant
+            name = _clean_names([side.name])[0]
+            if elastic:
+                scale = max(abs(rhs), float(np.abs(side.site_coef).sum()), 1.0)
+                row[slack(name, scale)] = 1.0 if side.sense == ">=" else -1.0
+                slacks[f"side:{side.name}"] = row
+            sense = pulp.LpConstraintGE if side.sense == ">=" else pulp.LpConstraintLE
+            problem.addConstraint(pulp.LpConstraint(row, sense, name, rhs))
+
+        if elastic:
+            problem += pulp.LpAffineExpression(violation), "total_violation"
+        else:
+            terms = [
+                (v, float(c)) for v, c in zip(open_vars, self.fixed_cost, strict=True) if c != 0
+            ]
+            terms += [
+                (v, float(c)) for v, c in zip(housed_vars, self.pair_cost, strict=True) if c != 0
+            ]
+            if self.objective_constant:
+                # A variable fixed at 1 carries the constant so solvers report full £ figures.
+                one = problem.add_variable("objective_constant", 1, 1)
+                terms.append((one, self.objective_constant))
+            problem += pulp.LpAffineExpression(terms), "whole_life_npv_cost"
+        return problem, open_vars, housed_vars, slacks
+
+    def _add_coverage(
+        self,
+        problem: pulp.LpProblem,
+        r: int,
+        req: CoverageRequirement,
+        housed_vars: list[pulp.LpVariable],
+        elastic: bool,
+        slack: Callable[[str, float], pulp.LpVariable],
+        slacks: dict[str, Any],
+    ) -> None:
+        req_name = _clean_names([req.name])[0]
+        provide_vars: list[pulp.LpVariable] = []
+        reach_rows: list[sparse.csr_array] = []
+        for g, (reach, providers) in enumerate(zip(req.reach, req.providers, strict=True)):
+            in_group = np.flatnonzero(providers[self.pair_service])
+            if len(in_group) == 0:
+                continue
+            order = in_group[np.argsort(self.pair_site[in_group], kind="stable")]
+            sites = self.pair_site[order]
+            useful = np.unique(sites)
+            reach = sparse.csr_array(reach)
+            useful = useful[np.asarray(reach[useful].sum(axis=1)).ravel() > 0]
+            los = np.searchsorted(sites, useful, side="left")
+            his = np.searchsorted(sites, useful, side="right")
+            for s, lo, hi in zip(useful.tolist(), los.tolist(), his.tolist(), strict=True):
+                name = f"provides_{req_name}_{g}_{self._site_names[s]}"
+                var = problem.add_variable(name, 0, 1)
+                row = _expr([housed_vars[p] for p in order[lo:hi]], -np.ones(hi - lo))
+                row[var] = 1.0
+                problem.addConstraint(pulp.LpConstraint(row, -1, name, 0))
+                provide_vars.append(var)
+            reach_rows.append(reach[useful])
+        if not provide_vars:
+            return
+        # Column d of this matrix lists the provides variables that reach demand point d.
+        links = sparse.csc_array(sparse.vstack(reach_rows).astype(bool))
+        links.sort_indices()
+        weights = req.weights
+        share_terms: list[tuple[pulp.LpVariable, float]] = []
+        for d, demand_name in enumerate(self._demand_names):
+            members = links.indices[links.indptr[d] : links.indptr[d + 1]]
+            if len(members) == 0 or (req.rule != "all" and weights[d] <= 0):
+                continue
+            row = _expr([provide_vars[i] for i in members], np.ones(len(members)))
+            name = f"cover_{req_name}_{demand_name}"
+            if req.rule == "all":
+                if elastic:
+                    row[slack(name, 1.0 / max(float(weights[d]), 1e-9))] = 1.0
+                    slacks[f"cover:{r}:{d}"] = row
+                problem.addConstraint(pulp.LpConstraint(row, 1, name, 1))
+                continue
+            covered = problem.add_variable(f"covered_{req_name}_{demand_name}", 0, 1)
+            row[covered] = -1.0
+            problem.addConstraint(pulp.LpConstraint(row, 1, name, 0))
+            share_terms.append((covered, float(weights[d])))
+        if req.rule != "all":
+            row = pulp.LpAffineExpression(share_terms)
+            if elastic:
+                row[slack(f"share_{req_name}", float(weights.sum()))] = 1.0
+                slacks[f"share:{r}"] = row
+            problem.addConstraint(
+                pulp.LpConstraint(row, 1, f"share_{req_name}", req.target_weight - 1e-6)
+            )
+
+    def _add_incompatible(
+        self, problem: pulp.LpProblem, housed_vars: list[pulp.LpVariable]
+    ) -> None:
+        for type_a, type_b, mask_a, mask_b in self.incompatible:
+            label = "_".join(_clean_names([type_a, type_b]))
+            in_a = np.flatnonzero(mask_a[self.pair_service])
+            in_b = np.flatnonzero(mask_b[self.pair_service])
+            shared = np.intersect1d(self.pair_site[in_a], self.pair_site[in_b])
+            flags: dict[tuple[int, int], pulp.LpVariable] = {}
+            for side, (type_name, pairs) in enumerate(((type_a, in_a), (type_b, in_b))):
+                type_label = _clean_names([type_name])[0]
+                for s in shared.tolist():
+                    name = f"hosts_{label}_{type_label}_{self._site_names[s]}"
+                    flags[side, s] = problem.add_variable(name, 0, 1, pulp.LpBinary)
+                for p in pairs[np.isin(self.pair_site[pairs], shared)].tolist():
+                    s = int(self.pair_site[p])
+                    flag = flags[side, s]
+                    row = pulp.LpAffineExpression([(housed_vars[p], 1.0), (flag, -1.0)])
+                    name = f"{flag.name}_{self._service_names[self.pair_service[p]]}"
+                    problem.addConstraint(pulp.LpConstraint(row, -1, name, 0))
+            for s in shared.tolist():
+                row = _expr([flags[0, s], flags[1, s]], [1.0, 1.0])
+                name = f"incompatible_{label}_{self._site_names[s]}"
+                problem.addConstraint(pulp.LpConstraint(row, -1, name, 1))
+
+    # ------------------------------------------------------------------ solving
+
+    def solve(self) -> CoLocationModel:
+        """Solve with the chosen solver and fill :attr:`solution`.
+
+        Returns
+        -------
+        CoLocationModel
+            ``self``.
+
+        Raises
+        ------
+        InfeasibleScenario
+            When no plan satisfies every rule; the reasons come from an elastic re-solve that
+            says which standards or constraints to relax, and by how much.
+        SolverError
+            When the solver stopped without any plan (e.g. the time limit hit before the first
+            feasible solution).
+        """
+        run = run_solver(
+            self.problem, self.solver_name, self.time_limit, self.mip_gap, self.threads
+        )
+        log.info(
+            "Solved '%s' with %s: %s (%s), objective %.2f, gap %.2g, %.2f s",
+            self.name,
+            self.solver_name,
+            run.status,
+            run.solver_status,
+            run.objective,
+            run.gap,
+            run.seconds,
+        )
+        if run.status == "infeasible":
+            raise InfeasibleScenario(self.name, self.diagnose())
+        if not run.has_solution:
+            raise SolverError(
+                f"Scenario '{self.name}': {self.solver_name} stopped without a plan "
+                f"({run.solver_status}); raise solver.time_limit_seconds "
+                f"(now {self.time_limit}) or loosen solver.mip_gap"
+            )
+        self.solution = self._read_solution(run)
+        return self
+
+    def _read_solution(self, run: SolverRun) -> Solution:
+        opened = np.array([(v.varValue or 0.0) > 0.5 for v in self.open_vars], dtype=bool)
+        chosen = np.array([(v.varValue or 0.0) > 0.5 for v in self.housed_vars], dtype=bool)
+        site_of = np.full(len(self.service_ids), -1)
+        site_of[self.pair_service[chosen]] = self.pair_site[chosen]
+        if (site_of < 0).any():
+            raise SolverError(f"Scenario '{self.name}': the solver's plan leaves services unhoused")
+        decisions = [
+            (_OPEN_DECISION if is_open else _CLOSED_DECISION)[str(kind)]
+            for is_open, kind in zip(opened, self.site_kind, strict=True)
+        ]
+        objective = float(pulp.value(self.problem.objective))
+        solver_gap = run.gap if math.isfinite(run.gap) else 0.0
+        # The solver's bound is in the same £ (the constant is inside the model), but a bound
+        # reported as +-inf or missing is replaced by the objective only when the run is proven.
+        bound = run.best_bound if math.isfinite(run.best_bound) else math.nan
+        if run.status == "optimal":
+            bound, solver_gap = objective, 0.0
+        coverage, demand_cover = self._coverage_tables(opened, site_of)
+        return Solution(
+            status=run.status,
+            solver=self.solver_name,
+            solver_status=run.solver_status,
+            objective=objective,
+            best_bound=bound,
+            gap=solver_gap,
+            build_seconds=self.build_seconds,
+            solve_seconds=run.seconds,
+            site_decision=pd.Series(
+                decisions, index=pd.Index(self.site_ids, name="site_id"), dtype=object
+            ),
+            assignment=pd.Series(
+                [self.site_ids[s] for s in site_of],
+                index=pd.Index(self.service_ids, name="service_id"),
+                dtype=object,
+            ),
+            coverage=coverage,
+            demand_cover=demand_cover,
+            pruned_pairs=self.pruned_pairs,
+            allowed_pairs=len(self.pair_site),
+        )
+
+    def covered_points(self, requirement: CoverageRequirement, site_of: np.ndarray) -> np.ndarray:
+        """Bool per demand point: covered when each service ``k`` sits at ``site_of[k]``.
+
+        Closed sites never house services, so the placement alone decides the cover.
+        """
+        n_sites = len(self.site_ids)
+        covered = np.zeros(len(requirement.weights), dtype=bool)
+        for reach, providers in zip(requirement.reach, requirement.providers, strict=True):
+            hosts = np.zeros(n_sites, dtype=bool)
+            hosts[site_of[np.asarray(providers, dtype=bool)]] = True
+            covered |= np.asarray(sparse.csr_array(reach)[hosts].sum(axis=0)).ravel() > 0
+        return covered
+
+    def _coverage_tables(
+        self, opened: np.ndarray, site_of: np.ndarray
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        rows = []
+        columns: dict[str, np.ndarray] = {}
+        for req in self.coverage:
+            after = self.covered_points(req, site_of)
+            before = (
+                req.covered_before
+                if req.covered_before is not None
+                else (
+                    self.covered_points(req, self.current_site)
+                    if self.current_site is not None
+                    else np.zeros(len(req.weights), dtype=bool)
+                )
+            )
+            total = float(req.weights.sum())
+            weight_before = float(req.weights[before].sum())
+            weight_after = float(req.weights[after].sum())
+            target = req.target_weight
+            rows.append(
+                {
+                    "name": req.name,
+                    "kind": req.kind,
+                    "service_types": ", ".join(req.service_types),
+                    "minutes": req.minutes,
+                    "rule": req.rule,
+                    "target_share": target / total if total > 0 else 1.0,
+                    "weight_total": total,
+                    "weight_covered_before": weight_before,
+                    "weight_covered_after": weight_after,
+                    "share_before": weight_before / total if total > 0 else 1.0,
+                    "share_after": weight_after / total if total > 0 else 1.0,
+                    "met": bool(weight_after >= target - 1e-6 * max(total, 1.0)),
+                }
+            )
+            columns[f"{req.name}_before"] = before
+            columns[f"{req.name}_after"] = after
+        coverage = pd.DataFrame(
+            rows,
+            columns=[
+                "name",
+                "kind",
+                "service_types",
+                "minutes",
+                "rule",
+                "target_share",
+                "weight_total",
+                "weight_covered_before",
+                "weight_covered_after",
+                "share_before",
+                "share_after",
+                "met",
+            ],
+        )
+        demand_cover = pd.DataFrame(columns, index=pd.Index(self.demand_ids, name="demand_id"))
+        return coverage, demand_cover
+
+    # ------------------------------------------------------------------ diagnosis
+
+    def diagnose(self) -> list[str]:
+        """Say which rules to relax, and by how much, when the model is infeasible.
+
+        Solves an elastic copy of the model: every coverage, capacity and side row gets a slack
+        variable and the solver minimises the total (scaled) violation. Each row left violated
+        becomes one reason naming the requirement, places and shortfall.
+
+        Returns
+        -------
+        list of str
+        """
+        problem, _, _, slacks = self._build(elastic=True)
+        limit = None if self.time_limit is None else max(self.time_limit, 1.0)
+        run = run_solver(problem, self.solver_name, limit, 1e-6, self.threads)
+        if not run.has_solution:
+            return [
+                "no plan satisfies the rules that cannot be relaxed (each service housed once, "
+                "locks, incompatible service types, lease and covenant rules); check the locks "
+                "and the candidate site lists"
+            ]
+        reasons: list[str] = []
+        uncovered: dict[int, list[int]] = {}
+        for key, row in slacks.items():
+            slack_var = next(v for v in row if v.name.startswith("slack_"))
+            amount = slack_var.varValue or 0.0
+            if amount <= 1e-6:
+                continue
+            kind, *rest = key.split(":")
+            if kind == "capacity":
+                site = int(rest[0])
+                reasons.append(
+                    f"site {self.site_ids[site]}: {amount:,.0f} m2 more floor space needed than "
+                    f"its {self.capacity[site]:,.0f} m2"
+                )
+            elif kind == "cover":
+                uncovered.setdefault(int(rest[0]), []).append(int(rest[1]))
+            elif kind == "share":
+                req = self.coverage[int(rest[0])]
+                total = float(req.weights.sum())
+                target = req.target_weight
+                reasons.append(
+                    f"{req.name}: need share {target / total:.3f} of demand within "
+                    f"{req.minutes:g} minutes but only {(target - amount) / total:.3f} is "
+                    f"achievable together with the other rules ({amount:,.0f} people short)"
+                )
+            else:
+                side = next(c for c in self.side_constraints if c.name == rest[0])
+                reasons.append(f"{side.label} short by £{amount:,.0f}")
+        for r, points in uncovered.items():
+            req = self.coverage[r]
+            ids = [self.demand_ids[d] for d in points]
+            weight = float(req.weights[points].sum())
+            reasons.append(
+                f"{req.name}: {weight:,.0f} people at {len(ids)} demand point(s) ({_listed(ids)}) "
+                f"cannot all be covered within {req.minutes:g} minutes together with the other "
+                "rules; relax the rule 'all' to a share or add a site"
+            )
+        if not reasons:
+            reasons.append(
+                "the solver reported the model infeasible but an elastic re-solve found no "
+                "violated standard; check locks, lease and covenant rules"
+            )
+        return reasons

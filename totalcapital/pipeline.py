@@ -1,0 +1,247 @@
+"""One scenario run, stage by stage: estate -> demand -> travel times -> model -> result tables.
+
+Each stage is a module with one job; this module only strings them together, times
+them, and gathers what a decision record needs (every input file read).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import finance
+from ._errors import ScenarioError
+from .demand import load_lsoa_demand, load_point_demand
+from .estate import BNG, Estate, load_estate
+from .model import CoLocationModel, Solution
+from .network import RoadNetwork, TravelTimes, compute_travel_times, shortest_minutes
+from .results import ScenarioResult
+from .scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario"]
+
+# (stage name, fraction of the run done); the CLI turns it into a progress bar.
+Progress = Callable[[str, float], None]
+
+# Margin drawn round the road nodes reached within a standard, so the covered area
+# reads as a patch of country rather than a web of points.
+_AREA_MARGIN_M = 150.0
+
+
+@dataclass
+class RunRecord:
+    """What a run read and how long each stage took (for the decision record)."""
+
+    inputs: dict[str, Path] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load_demand(scenario: Scenario, estate: Estate, record: RunRecord) -> gpd.GeoDataFrame | None:
+    """The scenario's demand points: ONS LSOAs, a points file, or the estate's demand layer."""
+    settings = scenario.demand
+    if settings.lsoa is not None:
+        record.inputs["lsoa_centroids"] = settings.lsoa.centroids
+        record.inputs["lsoa_population"] = settings.lsoa.population
+        return load_lsoa_demand(
+            settings.lsoa.centroids, settings.lsoa.population, settings.lsoa.authorities
+        )
+    if settings.points is not None:
+        record.inputs["demand"] = settings.points
+        return load_point_demand(settings.points, settings.weight_column, settings.layer)
+    return estate.demand
+
+
+def _travel_cutoff(scenario: Scenario) -> float | None:
+    """The longest time any standard looks at, at the fastest blue-light speed."""
+    largest = scenario.largest_standard_minutes
+    if largest is None:
+        return None
+    factors = [f for f in scenario.travel.blue_light_factor.values() if f > 0] or [1.0]
+    return largest / min(min(factors), 1.0)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    postcodes: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[ScenarioResult, RunRecord]:
+    """Solve one scenario end to end.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    postcodes : Path, optional
+        OS Code-Point Open file or folder for sites located by postcode only.
+    cache_dir : Path, optional
+        Where travel-time matrices and road graphs are cached (when the scenario allows).
+    progress : callable, optional
+        ``progress(stage, fraction_done)``.
+
+    Raises
+    ------
+    EstateValidationError, ScenarioError, InfeasibleScenario, SolverError
+    """
+    record = RunRecord()
+
+    def stage(name: str, fraction: float) -> None:
+        if progress is not None:
+            progress(name, fraction)
+
+    if scenario.estate is None:
+        raise ScenarioError(f"scenario '{scenario.name}': 'estate' (the register to plan) is missing")
+    started = time.perf_counter()
+    stage("Loading estate", 0.0)
+    estate = load_estate(scenario.estate, postcodes=postcodes)
+    record.inputs.update(estate.files)
+    demand = load_demand(scenario, estate, record)
+    record.timings["load_seconds"] = time.perf_counter() - started
+
+    travel = None
+    if scenario.standards or scenario.access:
+        if demand is None or demand.empty:
+            raise ScenarioError(
+                f"scenario '{scenario.name}': standards need demand points, but the estate has no "
+                "'demand' layer and the scenario names no 'demand' source"
+            )
+        stage("Travel times", 0.15)
+        started = time.perf_counter()
+        settings = scenario.travel
+        if settings.cache and settings.cache_dir is None and cache_dir is not None:
+            settings = settings.model_copy(update={"cache_dir": cache_dir})
+        elif not settings.cache:
+            settings = settings.model_copy(update={"cache_dir": None})
+        if settings.network is not None:
+            record.inputs["network"] = settings.network
+        travel = compute_travel_times(estate.sites, demand, settings, _travel_cutoff(scenario))
+        record.timings["travel_seconds"] = time.perf_counter() - started
+
+    stage("Building model", 0.45)
+    model = CoLocationModel.from_estate(estate, scenario, travel, demand)
+    stage("Solving", 0.55)
+    model.solve()
+    solution = model.solution
+    record.timings["build_seconds"] = solution.build_seconds
+    record.timings["solve_seconds"] = solution.solve_seconds
+
+    stage("Result tables", 0.9)
+    result = build_result(estate, scenario, solution, demand, travel)
+    stage("Done", 1.0)
+    return result, record
+
+
+def build_result(
+    estate: Estate,
+    scenario: Scenario,
+    solution: Solution,
+    demand: gpd.GeoDataFrame | None,
+    travel: TravelTimes | None,
+) -> ScenarioResult:
+    """Turn a solution into the tables users read."""
+    decision, assignment = solution.site_decision, solution.assignment
+    services = estate.services[["org", "service_type", "current_site", "space_m2"]].copy()
+    services["new_site"] = assignment.reindex(services.index)
+    services["moved"] = services["new_site"] != services["current_site"]
+
+    demand_out = None
+    if demand is not None and not solution.demand_cover.empty:
+        demand_out = demand.join(solution.demand_cover, how="left")
+    elif demand is not None:
+        demand_out = demand.copy()
+
+    solve = {
+        "status": solution.status,
+        "solver": solution.solver,
+        "solver_status": solution.solver_status,
+        "objective": solution.objective,
+        "best_bound": solution.best_bound,
+        "gap": solution.gap,
+        "build_seconds": solution.build_seconds,
+        "solve_seconds": solution.solve_seconds,
+        "allowed_pairs": solution.allowed_pairs,
+        "pruned_pairs": solution.pruned_pairs,
+        "travel_method": travel.method if travel is not None else "none",
+        "travel_cached": bool(travel.cached) if travel is not None else False,
+    }
+    return ScenarioResult(
+        name=scenario.name,
+        scenario=scenario.resolved(),
+        sites=finance.site_table(estate, scenario, decision, assignment),
+        services=services,
+        moves=finance.moves_table(estate, scenario, assignment),
+        ledger=finance.partner_ledger(estate, scenario, decision, assignment),
+        coverage=solution.coverage,
+        demand=demand_out,
+        areas=reach_areas(estate, scenario, assignment, decision, travel),
+        totals=finance.totals(estate, scenario, decision, assignment),
+        solve=solve,
+    )
+
+
+def reach_areas(
+    estate: Estate,
+    scenario: Scenario,
+    assignment: pd.Series,
+    decision: pd.Series,
+    travel: TravelTimes | None,
+) -> gpd.GeoDataFrame | None:
+    """The area reached within each requirement's minutes from each site that provides it after.
+
+    On a road network the area is the hull of the road nodes reached in time; in the
+    straight-line fallback it is a circle of the distance travelled at the fallback speed.
+    """
+    requirements = [*scenario.standards, *scenario.access]
+    if travel is None or not requirements:
+        return None
+    services = estate.services.assign(site=assignment.reindex(estate.services.index))
+    kept = set(decision.index[~decision.isin(["dispose", "exit_lease", "not_built"])])
+    points = estate.sites.geometry.representative_point()
+    network = None
+    if travel.method == "network":
+        settings = scenario.travel
+        network = RoadNetwork.from_osm(
+            settings.network, settings.road_speeds_kmh, cache_dir=settings.cache_dir
+        )
+    rows = []
+    for requirement in requirements:
+        providing = services[services["service_type"].isin(requirement.service_types)]
+        for site_id in sorted(set(providing["site"]) & kept):
+            factor = max(travel.factor_for(t) for t in requirement.service_types)
+            minutes = requirement.minutes * factor  # normal-speed minutes the blue lights cover
+            origin = points.loc[[site_id]]
+            if network is None:
+                speed_m_per_min = scenario.travel.straight_line_speed_kmh * 1000 / 60
+                radius = minutes * speed_m_per_min / scenario.travel.circuity
+                area = origin.iloc[0].buffer(radius)
+            else:
+                node, _ = network.snap(origin)
+                reached = shortest_minutes(
+                    network.graph, node, np.arange(network.n_nodes), minutes
+                )[0]
+                inside = np.isfinite(reached)
+                cloud = shapely.multipoints(np.column_stack([network.x[inside], network.y[inside]]))
+                area = shapely.concave_hull(cloud, ratio=0.3).buffer(_AREA_MARGIN_M)
+            rows.append(
+                {
+                    "requirement": requirement.name,
+                    "site_id": site_id,
+                    "minutes": float(requirement.minutes),
+                    "geometry": area,
+                }
+            )
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"requirement": [], "site_id": [], "minutes": []}, geometry=[], crs=BNG
+        )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)

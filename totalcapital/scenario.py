@@ -1,0 +1,376 @@
+"""Scenario files: a strict, frozen pydantic schema and YAML loading with named overrides.
+
+A scenario says which estate to plan, where demand comes from, how travel times are
+measured, the money settings, the response and access standards, the rules the
+partners live by, and the solver. Unknown keys are rejected by name, with the keys
+that are allowed, so a typo never silently changes a plan.
+
+A scenario file may start from another (``base: baseline.yaml``) and may carry named
+``overrides`` (partial scenarios) that the user applies with ``--override NAME``;
+each applied override is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ._errors import ScenarioError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AccessSettings",
+    "DemandSettings",
+    "FinanceSettings",
+    "LocksSettings",
+    "LsoaDemand",
+    "RulesSettings",
+    "Scenario",
+    "SolverSettings",
+    "StandardSettings",
+    "TravelSettings",
+    "load_scenario",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class LsoaDemand(_Strict):
+    """Population-weighted LSOA centroids and populations in the published ONS layouts."""
+
+    centroids: Path
+    population: Path
+    authorities: list[str] = Field(min_length=1)
+
+
+class DemandSettings(_Strict):
+    """Where demand comes from: the estate's ``demand`` layer (default), a points file, or ONS LSOAs."""
+
+    points: Path | None = None
+    layer: str | None = None
+    weight_column: str = "population"
+    lsoa: LsoaDemand | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DemandSettings:
+        if self.points is not None and self.lsoa is not None:
+            raise ValueError("give either 'points' or 'lsoa', not both")
+        return self
+
+
+class TravelSettings(_Strict):
+    """How travel times are measured: a road network from an OSM extract, or straight lines."""
+
+    method: Literal["auto", "network", "straight_line"] = "auto"
+    network: Path | None = None
+    straight_line_speed_kmh: float = Field(50.0, gt=0)
+    circuity: float = Field(1.3, ge=1.0)
+    road_speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    blue_light_factor: dict[str, float] = Field(
+        default_factory=lambda: {
+            "fire_station": 1.2,
+            "ambulance_station": 1.2,
+            "police_station": 1.2,
+        }
+    )
+    snap_warning_m: float = Field(500.0, gt=0)
+    cache: bool = True
+    cache_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _network_given(self) -> TravelSettings:
+        if self.method == "network" and self.network is None:
+            raise ValueError("method 'network' needs 'network: PATH.osm.pbf'")
+        return self
+
+    @property
+    def resolved_method(self) -> str:
+        """``network`` when a network file is given (or asked for), else ``straight_line``."""
+        if self.method == "auto":
+            return "network" if self.network is not None else "straight_line"
+        return self.method
+
+
+class FinanceSettings(_Strict):
+    """Money: appraisal horizon and discount rate (HM Treasury Green Book 3.5%), budget, rent."""
+
+    # Appraisal start: the horizon runs from here, and lease breaks are judged against it.
+    start_date: date = date(2026, 4, 1)
+    horizon_years: int = Field(25, ge=1, le=100)
+    discount_rate: float = Field(0.035, ge=0.0, lt=1.0)
+    capital_budget: float | None = Field(None, ge=0)
+    receipts_recycled_share: float = Field(0.0, ge=0.0, le=1.0)
+    moving_cost_per_staff: float = Field(1500.0, ge=0)
+    host_rent_share: float = Field(1.0, ge=0.0, le=1.0)
+
+    @property
+    def horizon_end(self) -> date:
+        """The last day of the appraisal horizon."""
+        try:
+            return self.start_date.replace(year=self.start_date.year + self.horizon_years)
+        except ValueError:  # 29 February
+            return self.start_date.replace(year=self.start_date.year + self.horizon_years, day=28)
+
+
+class StandardSettings(_Strict):
+    """A response standard: demand within ``minutes`` of a site housing one of ``service_types``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    service_types: list[str] = Field(min_length=1)
+    minutes: float = Field(gt=0)
+    rule: Literal["share", "all", "no_worse_than_today"] = "share"
+    share: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class AccessSettings(_Strict):
+    """Access to public-facing services: a share of population within ``minutes`` of one site."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    service_types: list[str] = Field(min_length=1)
+    minutes: float = Field(gt=0)
+    rule: Literal["share", "no_worse_than_today"] = "share"
+    share: float = Field(0.9, ge=0.0, le=1.0)
+
+
+class RulesSettings(_Strict):
+    """The rules partners live by; every one can be switched off."""
+
+    allow_moves: bool = True
+    allow_disposals: bool = True
+    allow_new_builds: bool = False
+    max_move_km: float | None = Field(None, gt=0)
+    capabilities: dict[str, list[str]] = Field(default_factory=dict)
+    incompatible: list[tuple[str, str]] = Field(default_factory=list)
+    candidate_sites: dict[str, list[str]] = Field(default_factory=dict)
+    partners_no_worse_off: bool = False
+    partner_npv_floor: float = 0.0
+    lease_exit_at_break_only: bool = True
+    covenants: bool = True
+    dispose_listed: bool = True
+
+
+class LocksSettings(_Strict):
+    """Decisions taken out of the model's hands."""
+
+    keep_sites: list[str] = Field(default_factory=list)
+    dispose_sites: list[str] = Field(default_factory=list)
+    fixed_services: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _no_contradiction(self) -> LocksSettings:
+        both = sorted(set(self.keep_sites) & set(self.dispose_sites))
+        if both:
+            raise ValueError(f"sites locked both kept and disposed: {', '.join(both)}")
+        return self
+
+
+class SolverSettings(_Strict):
+    """Which MILP solver, and when it may stop."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_seconds: float = Field(60.0, gt=0)
+    mip_gap: float = Field(1e-4, ge=0.0, lt=1.0)
+    threads: int | None = Field(None, ge=1)
+
+
+class Scenario(_Strict):
+    """One planning scenario. See ``scenarios/*.yaml`` and README for every key."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    description: str = ""
+    estate: Path | None = None
+    demand: DemandSettings = Field(default_factory=DemandSettings)
+    travel: TravelSettings = Field(default_factory=TravelSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    standards: list[StandardSettings] = Field(default_factory=list)
+    access: list[AccessSettings] = Field(default_factory=list)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    locks: LocksSettings = Field(default_factory=LocksSettings)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    applied_overrides: list[str] = Field(default_factory=list)
+
+    @field_validator("standards", "access")
+    @classmethod
+    def _unique_names(cls, items: list) -> list:
+        names = [item.name for item in items]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"names must be unique, repeated: {', '.join(repeated)}")
+        return items
+
+    @model_validator(mode="after")
+    def _requirement_names_distinct(self) -> Scenario:
+        clash = {s.name for s in self.standards} & {a.name for a in self.access}
+        if clash:
+            raise ValueError(f"a standard and an access rule share the name(s) {sorted(clash)}")
+        return self
+
+    @property
+    def largest_standard_minutes(self) -> float | None:
+        """The longest time any standard or access rule looks at (the travel-time cutoff)."""
+        minutes = [s.minutes for s in self.standards] + [a.minutes for a in self.access]
+        return max(minutes) if minutes else None
+
+    def resolved(self) -> dict[str, Any]:
+        """The full scenario as plain JSON-able data (for records and result folders)."""
+        return self.model_dump(mode="json", exclude={"overrides"})
+
+
+_PATH_KEYS: dict[tuple[str, ...], None] = {
+    ("estate",): None,
+    ("demand", "points"): None,
+    ("demand", "lsoa", "centroids"): None,
+    ("demand", "lsoa", "population"): None,
+    ("travel", "network"): None,
+    ("travel", "cache_dir"): None,
+}
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make every path relative to the file that named it, so scenarios can be run from anywhere."""
+    for keys in _PATH_KEYS:
+        node: Any = data
+        for key in keys[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(keys[-1]), str):
+            path = Path(node[keys[-1]]).expanduser()
+            node[keys[-1]] = str(path if path.is_absolute() else (folder / path).resolve())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: expected a mapping of scenario keys, found {type(data).__name__}"
+        )
+    _resolve_paths(data, path.parent)
+    for name, override in (data.get("overrides") or {}).items():
+        if isinstance(override, dict):
+            _resolve_paths(override, path.parent)
+    return data
+
+
+def _load_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(str(p.name) for p in (*seen, path))
+        raise ScenarioError(f"{path}: 'base' scenarios form a loop: {chain}")
+    data = _read_yaml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(f"{path}: 'base' must be a file name, found {base!r}")
+    base_data = _load_with_bases((path.parent / base), (*seen, path))
+    base_data.pop("name", None)
+    base_data.pop("description", None)
+    return _deep_merge(base_data, data)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at ``loc`` of the scenario schema (for unknown-key messages)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        nested = [
+            c
+            for arg in candidates
+            for c in (arg, *getattr(arg, "__args__", ()))
+            if isinstance(c, type) and issubclass(c, BaseModel)
+        ]
+        if not nested:
+            return []
+        current = nested[0]
+    return sorted(k for k in current.model_fields if k != "applied_overrides")
+
+
+def _format_errors(path: Path | str, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the scenario:"]
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(Scenario, loc)
+            lines.append(
+                f"  - unknown key '{where}'; allowed keys here: {', '.join(allowed)}"
+            )
+        elif error["type"] == "missing":
+            lines.append(f"  - '{where}' is required but missing")
+        else:
+            found = error.get("input")
+            found_text = repr(found) if not isinstance(found, dict) else "a mapping"
+            lines.append(f"  - '{where}': {error['msg']} (found {found_text})")
+    return "\n".join(lines)
+
+
+def build_scenario(
+    data: dict[str, Any], source: Path | str = "<scenario>", overrides: list[str] | None = None
+) -> Scenario:
+    """Validate scenario ``data`` after applying the named ``overrides`` in order.
+
+    Raises
+    ------
+    ScenarioError
+        Naming every unknown key (with the allowed keys), missing key and bad value.
+    """
+    data = dict(data)
+    available = data.get("overrides") or {}
+    applied: list[str] = []
+    for name in overrides or []:
+        if name not in available:
+            known = ", ".join(sorted(available)) or "none defined"
+            raise ScenarioError(f"{source}: no override named '{name}' (overrides: {known})")
+        if not isinstance(available[name], dict):
+            raise ScenarioError(f"{source}: override '{name}' must be a mapping of scenario keys")
+        data = _deep_merge(data, available[name])
+        applied.append(name)
+        log.info("Applied override '%s' to scenario %s", name, source)
+    data["applied_overrides"] = applied
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(source, exc)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read a scenario YAML file (following ``base`` files) and apply named overrides.
+
+    Paths in the file are relative to the file itself. The scenario's ``name`` defaults to the
+    file's stem.
+    """
+    path = Path(path)
+    data = _load_with_bases(path)
+    data.setdefault("name", path.stem)
+    return build_scenario(data, source=path, overrides=overrides)
