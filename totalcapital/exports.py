@@ -332,7 +332,7 @@ def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
-    logger.info(
+    logger.debug(
         "Wrote workbook %s (%d sites, %d moves)", path, len(result.sites), len(result.moves)
     )
     return path
@@ -533,7 +533,7 @@ def write_decision_record(record: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_jsonable(record), indent=2, ensure_ascii=False) + "\n", "utf-8")
-    logger.info("Wrote decision record %s", path)
+    logger.debug("Wrote decision record %s", path)
     return path
 
 
@@ -557,113 +557,147 @@ def _count(value: Any) -> str:
     return "–" if math.isnan(number) else f"{number:,.0f}"
 
 
-def _partner_table(result: ScenarioResult) -> Table:
-    table = Table(
-        title=Text(f"Disposals and receipts by partner — {result.name}"), title_justify="left"
-    )
-    columns = [
+def _table(title: str, headers: list[tuple[str, bool]], rows: list[list[Any]], **options) -> Table:
+    """A Rich table whose figures are never cut short: text columns wrap instead.
+
+    ``headers`` are ``(header, is_figure)``; figures are right-aligned, kept on one
+    line and given the width of their longest entry.
+    """
+    table = Table(title=Text(title), title_justify="left", **options)
+    for position, (header, is_figure) in enumerate(headers):
+        widest = max((len(str(row[position])) for row in rows if row is not _SECTION), default=1)
+        if is_figure:
+            table.add_column(
+                header, justify="right", no_wrap=True, min_width=max(widest, len(header))
+            )
+        else:
+            table.add_column(header, overflow="fold", min_width=min(widest, 12))
+    for row in rows:
+        if row is _SECTION:
+            table.add_section()
+        else:
+            table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in row))
+    return table
+
+
+# Placed among the rows of :func:`_table` to draw a rule (above a total row).
+_SECTION: Any = object()
+
+
+def _ledger_table(result: ScenarioResult, title: str, columns: list[tuple]) -> Table:
+    """Partner rows of the ledger, with a total row."""
+    ledger = result.ledger
+    present = [c for c in columns if c[0] in ledger.columns]
+    rows: list[list[Any]] = [
+        [Text(str(partner))] + [fmt(row[key]) for key, _, fmt in present]
+        for partner, row in ledger.iterrows()
+    ]
+    rows.append(_SECTION)
+    rows.append([Text("Total", style="bold")] + [fmt(ledger[key].sum()) for key, _, fmt in present])
+    headers = [("Partner", False)] + [(header, True) for _, header, _ in present]
+    return _table(f"{title} — {result.name}", headers, rows)
+
+
+def _partner_tables(result: ScenarioResult) -> list[Table]:
+    # Two narrow tables rather than one that an 80-column terminal would cut short.
+    disposals = [
         ("sites_disposed", "Sites disposed", _count),
         ("leases_exited", "Leases exited", _count),
         ("receipts", "Receipts", _money),
+        ("lease_exit_costs", "Lease exit costs", _money),
+    ]
+    savings = [
         ("annual_saving", "Annual saving", _money),
         ("capex", "Capital spend", _money),
-        ("lease_exit_costs", "Lease exit costs", _money),
         ("npv_gain", "NPV gain", _money),
     ]
-    ledger = result.ledger
-    present = [c for c in columns if c[0] in ledger.columns]
-    table.add_column("Partner")
-    for _, header, _ in present:
-        table.add_column(header, justify="right")
-    for partner, row in ledger.iterrows():
-        table.add_row(Text(str(partner)), *(fmt(row[key]) for key, _, fmt in present))
-    table.add_section()
-    table.add_row(Text("Total", style="bold"), *(fmt(ledger[key].sum()) for key, _, fmt in present))
-    return table
+    return [
+        _ledger_table(result, "Disposals and receipts by partner", disposals),
+        _ledger_table(result, "Savings and costs by partner", savings),
+    ]
 
 
 def _disposal_table(result: ScenarioResult) -> Table:
-    table = Table(title="Sites disposed and leases exited", title_justify="left")
-    for header, justify in (
-        ("Site", "left"),
-        ("Name", "left"),
-        ("Owner", "left"),
-        ("Decision", "left"),
-        ("Receipt", "right"),
-        ("Exit cost", "right"),
-    ):
-        table.add_column(header, justify=justify)
-    disposals = result.disposals
     labels = {"dispose": "dispose", "exit_lease": "exit lease"}
-    for site_id, row in disposals.iterrows():
-        table.add_row(
-            Text(str(site_id)),
-            Text(str(row.get("name", ""))),
-            Text(str(row.get("owner", ""))),
-            Text(labels.get(str(row.get("decision")), str(row.get("decision")))),
+    rows = [
+        [
+            site_id,
+            row.get("name", ""),
+            row.get("owner", ""),
+            labels.get(str(row.get("decision")), str(row.get("decision"))),
             _money(row.get("receipt")),
             _money(row.get("exit_cost")),
-        )
-    return table
+        ]
+        for site_id, row in result.disposals.iterrows()
+    ]
+    headers = [
+        ("Site", False),
+        ("Name", False),
+        ("Owner", False),
+        ("Decision", False),
+        ("Receipt", True),
+        ("Exit cost", True),
+    ]
+    return _table("Sites disposed and leases exited", headers, rows)
 
 
 def _totals_table(result: ScenarioResult) -> Table:
-    table = Table(title=Text(f"Totals — {result.name}"), title_justify="left", show_header=False)
-    table.add_column("Item")
-    table.add_column("Value", justify="right")
     totals = result.totals or {}
-    for key, label in TOTAL_LABELS.items():
-        if key in totals:
-            value = _count(totals[key]) if key in _COUNT_TOTALS else _money(totals[key])
-            table.add_row(label, value)
-    return table
+    rows = [
+        [label, _count(totals[key]) if key in _COUNT_TOTALS else _money(totals[key])]
+        for key, label in TOTAL_LABELS.items()
+        if key in totals
+    ]
+    return _table(
+        f"Totals — {result.name}", [("Item", False), ("Value", True)], rows, show_header=False
+    )
 
 
 def _coverage_table(result: ScenarioResult) -> Table:
-    table = Table(title="Response standards and access, before and after", title_justify="left")
-    for header, justify in (
-        ("Requirement", "left"),
-        ("Minutes", "right"),
-        ("Rule", "left"),
-        ("Target", "right"),
-        ("Before", "right"),
-        ("After", "right"),
-        ("Met", "left"),
-    ):
-        table.add_column(header, justify=justify)
+    rows = []
     for _, row in result.coverage.iterrows():
         met = row.get("met")
-        table.add_row(
-            Text(str(row.get("name"))),
-            _count(row.get("minutes")),
-            Text(str(row.get("rule", ""))),
-            _share(row.get("target_share")),
-            _share(row.get("share_before")),
-            _share(row.get("share_after")),
-            Text("yes", style="green") if met is True or met == 1 else Text("NO", style="bold red"),
+        met = bool(met) if _plain(met) is not None else False
+        rows.append(
+            [
+                row.get("name"),
+                _count(row.get("minutes")),
+                str(row.get("rule", "")).replace("_", " "),
+                _share(row.get("target_share")),
+                _share(row.get("share_before")),
+                _share(row.get("share_after")),
+                Text("yes", style="green") if met else Text("NO", style="bold red"),
+            ]
         )
-    return table
+    headers = [
+        ("Requirement", False),
+        ("Minutes", True),
+        ("Rule", False),
+        ("Target", True),
+        ("Before", True),
+        ("After", True),
+        ("Met", False),
+    ]
+    return _table("Response standards and access, before and after", headers, rows)
 
 
 def _solver_table(result: ScenarioResult) -> Table:
-    table = Table(title="Solver", title_justify="left", show_header=False)
-    table.add_column("Item")
-    table.add_column("Value", justify="right")
     solve = result.solve or {}
+    rows = []
     for key, label in SOLVE_LABELS.items():
         if key not in solve:
             continue
-        value = solve[key]
+        value = _plain(solve[key])
         if key in {"objective", "best_bound"}:
             text = _money(value)
         elif key == "gap":
-            text = "–" if math.isnan(_number(value)) else f"{_number(value):.3%}"
+            text = "–" if value is None else f"{float(value):.3%}"
         elif key.endswith("_seconds"):
-            text = "–" if math.isnan(_number(value)) else f"{_number(value):.2f}"
+            text = "–" if value is None else f"{float(value):.2f}"
         else:
-            text = str(value)
-        table.add_row(label, Text(text))
-    return table
+            text = "–" if value is None else str(value)
+        rows.append([label, text])
+    return _table("Solver", [("Item", False), ("Value", True)], rows, show_header=False)
 
 
 def summary_tables(result: ScenarioResult) -> list[Table]:
@@ -672,13 +706,14 @@ def summary_tables(result: ScenarioResult) -> list[Table]:
     Returns
     -------
     list of rich.table.Table
-        Disposals and receipts by partner; sites disposed and leases exited;
+        Disposals and receipts by partner; savings and costs by partner (annual
+        saving, capex, NPV gain); sites disposed and leases exited;
         totals (NPV, annual saving, receipts, capex, counts); coverage per
         standard before and after; solver status, gap and times. Estate text is
         shown as plain text, never read as Rich markup.
     """
     return [
-        _partner_table(result),
+        *_partner_tables(result),
         _disposal_table(result),
         _totals_table(result),
         _coverage_table(result),
@@ -689,18 +724,15 @@ def summary_tables(result: ScenarioResult) -> list[Table]:
 def comparison_rich_table(a: ScenarioResult, b: ScenarioResult) -> Table:
     """:func:`comparison_table` as a Rich table, money as £ and cover as %."""
     frame = comparison_table(a, b)
-    first, second = frame.columns[0], frame.columns[1]
-    table = Table(title=Text(f"{first} compared with {second}"), title_justify="left")
-    table.add_column("Measure")
-    table.add_column(Text(str(first)), justify="right")
-    table.add_column(Text(str(second)), justify="right")
-    table.add_column("Difference", justify="right")
+    first, second = str(frame.columns[0]), str(frame.columns[1])
+    rows = []
     for measure, row in frame.iterrows():
-        if measure.endswith("(share)"):
+        if str(measure).endswith("(share)"):
             fmt = _share
-        elif "£" in measure:
+        elif "£" in str(measure):
             fmt = _money
         else:
             fmt = _count
-        table.add_row(Text(str(measure)), fmt(row[first]), fmt(row[second]), fmt(row["difference"]))
-    return table
+        rows.append([measure, fmt(row.iloc[0]), fmt(row.iloc[1]), fmt(row["difference"])])
+    headers = [("Measure", False), (first, True), (second, True), ("Difference", True)]
+    return _table(f"{first} compared with {second}", headers, rows)

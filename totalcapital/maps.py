@@ -18,9 +18,7 @@ so that tests and users' own stylesheets can find them.
 
 from __future__ import annotations
 
-import base64
 import html
-import importlib.resources
 import logging
 import math
 import re
@@ -33,6 +31,8 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
+
+from totalcapital._map_assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet, leaflet_assets
 
 if TYPE_CHECKING:
     from totalcapital.results import ScenarioResult
@@ -53,12 +53,6 @@ __all__ = [
     "write_map",
 ]
 
-#: Leaflet is loaded from this CDN address in a normal map; a self-contained map
-#: inlines the same release from the installed ``django-js-lib-leaflet`` package.
-LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"
-LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"
-_LEAFLET_PACKAGE = "js_lib_leaflet"
-_LEAFLET_PIP_NAME = "django-js-lib-leaflet"
 
 DECISION_LABELS = {
     "keep": "Kept",
@@ -96,16 +90,7 @@ COVER_COLOURS = {
 _MOVE_COLOUR = "#54278f"
 _AREA_COLOUR = "#41b6c4"
 _OWNER_PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
+    "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf".split()
 )
 
 _CSS = """
@@ -156,6 +141,11 @@ def _money(value: Any) -> str:
 def _area(value: Any) -> str:
     number = _number(value)
     return "–" if number is None else f"{number:,.0f} m²"
+
+
+def _km(value: Any) -> str:
+    number = _number(value)
+    return "–" if number is None else f"{number:,.1f} km"
 
 
 def _number(value: Any) -> float | None:
@@ -313,9 +303,9 @@ class ComparisonMap(MacroElement):
 
 
 def _base_map(tiles: bool, **size: Any) -> folium.Map:
-    fmap = folium.Map(
-        tiles="OpenStreetMap" if tiles else None, control_scale=True, font_size="0.8rem", **size
-    )
+    fmap = folium.Map(tiles=None, control_scale=True, font_size="0.8rem", **size)
+    if tiles:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
     # Only Leaflet is needed: markers are circle markers and popups plain HTML.
     fmap.default_js = [("leaflet", LEAFLET_JS_URL)]
     fmap.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
@@ -355,25 +345,44 @@ def _site_popup(site_id: str, row: pd.Series) -> str:
     return _table(title, rows)
 
 
-def _site_item(site_id: str, row: pd.Series, point: Any, colour: str, classes: str) -> dict:
-    decision = str(row.get("decision", ""))
-    hollow = decision in _HOLLOW_DECISIONS
-    style = {
-        "radius": 8,
-        "color": "#222" if not hollow else colour,
-        "weight": 2 if not hollow else 3,
-        "fillColor": colour,
-        "fillOpacity": 0.15 if hollow else 0.9,
-        "className": f"{classes} tc-sid-{_css_token(site_id)}",
-    }
-    label = html.escape(DECISION_LABELS.get(decision, decision))
-    return {
-        "kind": "point",
-        "at": [round(point.y, 6), round(point.x, 6)],
-        "style": style,
-        "popup": _site_popup(site_id, row),
-        "tooltip": f"{_text(row.get('name'))} — {_text(row.get('owner'))}: {label}",
-    }
+def _site_items(sites: gpd.GeoDataFrame) -> dict[str, dict]:
+    """Each site's position, popup and tooltip, built once for every layer it appears in."""
+    points = _site_points(sites)
+    items = {}
+    for site_id, row in sites.iterrows():
+        decision = str(row.get("decision", ""))
+        label = html.escape(DECISION_LABELS.get(decision, decision))
+        items[site_id] = {
+            "kind": "point",
+            "at": [round(points[site_id].y, 6), round(points[site_id].x, 6)],
+            "popup": _site_popup(site_id, row),
+            "tooltip": f"{_text(row.get('name'))} — {_text(row.get('owner'))}: {label}",
+            "hollow": decision in _HOLLOW_DECISIONS,
+        }
+    return items
+
+
+def _site_layer(
+    fmap: folium.Map, items: list[dict], colour: str, classes: str, name: str, show: bool
+) -> None:
+    """One switchable layer of site markers; gone sites are drawn as hollow rings."""
+    drawn = []
+    for item in items:
+        hollow = item["hollow"]
+        style = {
+            "radius": 8,
+            "color": colour if hollow else "#222",
+            "weight": 3 if hollow else 2,
+            "fillColor": colour,
+            "fillOpacity": 0.15 if hollow else 0.9,
+            "className": f"{classes} tc-sid-{_css_token(item['site_id'])}",
+        }
+        drawn.append(
+            {k: v for k, v in item.items() if k not in {"hollow", "site_id"}} | {"style": style}
+        )
+    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(drawn)})"), show=show)
+    group.add_child(_FeatureData(drawn))
+    group.add_to(fmap)
 
 
 def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
@@ -385,48 +394,29 @@ def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
 
 def _add_site_layers(fmap: folium.Map, sites: gpd.GeoDataFrame) -> dict[str, str]:
     """Sites by decision (shown) and by owner (hidden until ticked); returns owner colours."""
-    points = _site_points(sites)
-    decisions = (
-        sites["decision"].astype(str) if "decision" in sites else pd.Series("keep", sites.index)
-    )
-    for decision in [d for d in DECISION_LABELS if (decisions == d).any()] + sorted(
-        set(decisions) - set(DECISION_LABELS)
-    ):
-        chosen = sites.index[decisions == decision]
-        colour = DECISION_COLOURS.get(decision, "#000000")
-        items = [
-            _site_item(
-                site_id,
-                sites.loc[site_id],
-                points.loc[site_id],
-                colour,
-                f"tc-site tc-decision-{_css_token(decision)}",
-            )
-            for site_id in chosen
-        ]
-        name = f"Sites: {DECISION_LABELS.get(decision, decision)} ({len(items)})"
-        group = folium.FeatureGroup(name=html.escape(name))
-        group.add_child(_FeatureData(items))
-        group.add_to(fmap)
-
-    owners = sites["owner"].astype(str) if "owner" in sites else pd.Series("", sites.index)
+    items = {sid: item | {"site_id": sid} for sid, item in _site_items(sites).items()}
+    decisions = sites["decision"].astype(str)
+    known = [d for d in DECISION_LABELS if (decisions == d).any()]
+    for decision in known + sorted(set(decisions) - set(DECISION_LABELS)):
+        _site_layer(
+            fmap,
+            [items[sid] for sid in sites.index[decisions == decision]],
+            DECISION_COLOURS.get(decision, "#000000"),
+            f"tc-site tc-decision-{_css_token(decision)}",
+            f"Sites: {DECISION_LABELS.get(decision, decision)}",
+            show=True,
+        )
+    owners = sites["owner"].astype(str)
     colours = _owner_colours(owners)
     for owner, colour in colours.items():
-        chosen = sites.index[owners == owner]
-        items = [
-            _site_item(
-                site_id,
-                sites.loc[site_id],
-                points.loc[site_id],
-                colour,
-                f"tc-owner-site tc-owner-{_css_token(owner)}",
-            )
-            for site_id in chosen
-        ]
-        name = f"Partner: {owner} ({len(items)})"
-        group = folium.FeatureGroup(name=html.escape(name), show=False)
-        group.add_child(_FeatureData(items))
-        group.add_to(fmap)
+        _site_layer(
+            fmap,
+            [items[sid] for sid in sites.index[owners == owner]],
+            colour,
+            f"tc-owner-site tc-owner-{_css_token(owner)}",
+            f"Partner: {owner}",
+            show=False,
+        )
     return colours
 
 
@@ -435,24 +425,21 @@ def _add_move_layer(fmap: folium.Map, result: ScenarioResult) -> int:
     if moves is None or moves.empty:
         return 0
     points = _site_points(result.sites)
+    names = result.sites["name"]
     items = []
     for _, move in moves.iterrows():
         start, end = move.get("from_site"), move.get("to_site")
         if start not in points.index or end not in points.index:
-            logger.warning("Move of %s refers to a site not in the result; not drawn", move)
+            logger.warning(
+                "Move of %s refers to a site not in the result; not drawn", move.get("service_id")
+            )
             continue
-        names = result.sites["name"] if "name" in result.sites else pd.Series(dtype=str)
         title = f"{_text(move.get('service_type'))} of {_text(move.get('org'))} moves"
         rows = [
             ("Service", _text(move.get("service_id"))),
             ("From", f"{_text(names.get(start, ''))} ({_text(start)})"),
             ("To", f"{_text(names.get(end, ''))} ({_text(end)})"),
-            (
-                "Distance",
-                "–"
-                if _number(move.get("distance_km")) is None
-                else f"{float(move.get('distance_km')):,.1f} km",
-            ),
+            ("Distance", _km(move.get("distance_km"))),
             ("Fit-out cost", _money(move.get("fit_out_cost"))),
             ("Moving cost", _money(move.get("moving_cost"))),
             ("Total cost", _money(move.get("total_cost"))),
@@ -636,7 +623,7 @@ def _draw_result(fmap: folium.Map, result: ScenarioResult, *, collapsed: bool) -
         _Panel(_legend_html(result, owner_colours, moves), "bottomleft", "tc-panel tc-legend")
     )
     folium.LayerControl(collapsed=collapsed).add_to(fmap)
-    logger.info(
+    logger.debug(
         "Drew scenario '%s': %d sites, %d moves, %d requirements",
         result.name,
         len(result.sites),
@@ -708,63 +695,6 @@ def comparison_map(a: ScenarioResult, b: ScenarioResult, *, tiles: bool = True) 
 # --------------------------------------------------------------------------- writing
 
 
-def leaflet_assets() -> dict[str, Path]:
-    """Installed files that stand in for the CDN addresses a map loads.
-
-    Returns
-    -------
-    dict of str to Path
-        ``{LEAFLET_JS_URL: leaflet.js, LEAFLET_CSS_URL: leaflet.css}``, plus the
-        control images the stylesheet refers to, keyed by their CDN address.
-
-    Raises
-    ------
-    ImportError
-        When the package bundling Leaflet is not installed.
-    """
-    try:
-        root = importlib.resources.files(_LEAFLET_PACKAGE) / "static" / _LEAFLET_PACKAGE
-    except ModuleNotFoundError as error:
-        raise ImportError(
-            f"Self-contained maps take Leaflet from the '{_LEAFLET_PIP_NAME}' package; "
-            f"install it with: pip install {_LEAFLET_PIP_NAME}"
-        ) from error
-    base = LEAFLET_JS_URL.rsplit("/", 1)[0]
-    assets = {
-        LEAFLET_JS_URL: Path(str(root / "leaflet.js")),
-        LEAFLET_CSS_URL: Path(str(root / "leaflet.css")),
-    }
-    for image in (
-        "layers.png",
-        "layers-2x.png",
-        "marker-icon.png",
-        "marker-icon-2x.png",
-        "marker-shadow.png",
-    ):
-        assets[f"{base}/images/{image}"] = Path(str(root / "images" / image))
-    return assets
-
-
-def _inline_assets(page: str) -> str:
-    """Replace the Leaflet script and stylesheet links by their installed contents."""
-    assets = leaflet_assets()
-    script = assets[LEAFLET_JS_URL].read_text(encoding="utf-8").replace("</script", "<\\/script")
-    css = assets[LEAFLET_CSS_URL].read_text(encoding="utf-8")
-    images = assets[LEAFLET_JS_URL].parent / "images"
-
-    def data_uri(match: re.Match[str]) -> str:
-        data = base64.b64encode((images / match.group(1)).read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
-
-    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
-    script_tag = f'<script src="{LEAFLET_JS_URL}"></script>'
-    css_tag = f'<link rel="stylesheet" href="{LEAFLET_CSS_URL}"/>'
-    if script_tag not in page or css_tag not in page:
-        raise RuntimeError("the rendered map does not load Leaflet from the expected address")
-    page = page.replace(script_tag, f"<script>{script}</script>", 1)
-    return page.replace(css_tag, f"<style>{css}</style>", 1)
-
-
 def write_map(fmap: Element, path: str | Path, *, self_contained: bool = False) -> Path:
     """Write a scenario or comparison map as one HTML file.
 
@@ -786,9 +716,9 @@ def write_map(fmap: Element, path: str | Path, *, self_contained: bool = False) 
     """
     page = fmap.get_root().render()
     if self_contained:
-        page = _inline_assets(page)
+        page = inline_leaflet(page)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
-    logger.info("Wrote %smap %s", "self-contained " if self_contained else "", path)
+    logger.debug("Wrote %smap %s", "self-contained " if self_contained else "", path)
     return path

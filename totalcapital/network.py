@@ -670,7 +670,7 @@ def compute_travel_times(
             _CACHE_VERSION,
             method,
             source_hash,
-            sorted(road_speeds.items()) if method == "network" else None,
+            merge_speeds(DEFAULT_ROAD_SPEEDS_KMH, road_speeds) if method == "network" else None,
             ACCESS_SPEED_KMH if method == "network" else None,
             (speed, circuity) if method == "straight_line" else None,
             cutoff_minutes,

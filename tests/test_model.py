@@ -1,0 +1,500 @@
+"""The co-location model on hand-solvable estates: each rule, and only it, changes the plan.
+
+F = 10 throughout (discount rate 0, 10 years); see ``model_cases``. In ``two_sites`` the
+unconstrained plan keeps A and sells B (-100,000); keeping B and selling A costs 100,000;
+keeping both 300,000.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from model_cases import (
+    decisions,
+    demand,
+    estate,
+    placement,
+    scenario,
+    solve,
+    travel,
+    two_sites,
+)
+
+from totalcapital import finance
+from totalcapital._errors import InfeasibleScenario, ScenarioError
+from totalcapital.model import CoLocationModel
+
+KEEP_A = {"A": "keep", "B": "dispose"}
+KEEP_B = {"A": "dispose", "B": "keep"}
+KEEP_BOTH = {"A": "keep", "B": "keep"}
+
+
+@pytest.fixture(scope="module")
+def unconstrained():
+    return solve(two_sites(), scenario())
+
+
+def test_unconstrained_plan_keeps_the_cheaper_site(unconstrained):
+    assert decisions(unconstrained) == KEEP_A
+    assert placement(unconstrained) == {"SA": "A", "SB": "A"}
+    # 10 x 10,000 (keep A) - 200,000 (sell B)
+    assert unconstrained.solution.objective == pytest.approx(-100_000)
+    assert unconstrained.solution.status == "optimal"
+    assert unconstrained.solution.gap == 0.0
+
+
+def test_objective_equals_finance_totals(unconstrained):
+    solution = unconstrained.solution
+    figures = finance.totals(
+        two_sites(), scenario(), solution.site_decision, solution.assignment
+    )
+    assert figures["npv_cost_after"] == pytest.approx(solution.objective, rel=1e-6)
+    assert figures["npv_cost_before"] == pytest.approx(300_000)
+
+
+def test_constraints_are_named_after_domain_entities(unconstrained):
+    names = {row.name for row in unconstrained.problem.constraints()}
+    assert {"house_SA", "house_SB", "capacity_A", "capacity_B"} <= names
+    assert unconstrained.problem.objective.name == "whole_life_npv_cost"
+
+
+@pytest.mark.parametrize(
+    ("rules", "locks", "expected", "objective"),
+    [
+        ({"allow_moves": False}, {}, KEEP_BOTH, 300_000),
+        ({"allow_disposals": False}, {}, KEEP_BOTH, 300_000),
+        ({}, {"keep_sites": ["B"]}, KEEP_B, 100_000),
+        ({}, {"dispose_sites": ["A"]}, KEEP_B, 100_000),
+        ({}, {"fixed_services": ["SB"]}, KEEP_B, 100_000),
+        ({"candidate_sites": {"SB": ["B"]}}, {}, KEEP_B, 100_000),
+    ],
+    ids=["allow_moves", "allow_disposals", "keep_lock", "dispose_lock", "fixed_lock", "candidates"],
+)
+def test_switches_and_locks_change_the_plan(rules, locks, expected, objective):
+    model = solve(two_sites(), scenario(rules=rules, locks=locks))
+    assert decisions(model) == expected
+    assert model.solution.objective == pytest.approx(objective)
+
+
+def test_capability_keeps_fire_station_where_the_bays_are(unconstrained):
+    case = estate(
+        [
+            {"site_id": "A", "market_value": 100_000.0, "appliance_bays": False},
+            {"site_id": "B", "running_cost": 20_000.0, "market_value": 200_000.0,
+             "appliance_bays": True},
+        ],
+        [
+            {"service_id": "SA", "current_site": "A", "service_type": "library"},
+            {"service_id": "SB", "current_site": "B", "service_type": "fire_station"},
+        ],
+    )
+    assert decisions(solve(case, scenario())) == KEEP_A
+    model = solve(case, scenario(rules={"capabilities": {"fire_station": ["appliance_bays"]}}))
+    assert decisions(model) == KEEP_B
+    assert model.solution.objective == pytest.approx(100_000)
+
+
+def test_incompatible_types_never_share_a_site():
+    case = estate(
+        [
+            {"site_id": "A", "market_value": 100_000.0},
+            {"site_id": "B", "running_cost": 20_000.0, "market_value": 200_000.0},
+        ],
+        [
+            {"service_id": "SA", "current_site": "A", "service_type": "police_station"},
+            {"service_id": "SB", "current_site": "B", "service_type": "school"},
+        ],
+    )
+    assert decisions(solve(case, scenario())) == KEEP_A
+    model = solve(case, scenario(rules={"incompatible": [["police_station", "school"]]}))
+    assert decisions(model) == KEEP_BOTH
+    assert model.solution.objective == pytest.approx(300_000)
+    assert any(row.name.startswith("incompatible_") for row in model.problem.constraints())
+
+
+def test_max_move_km_of_the_service_and_of_the_rules():
+    # A and B are 10 km apart.
+    limited = two_sites()
+    services = limited.services.copy()
+    services.loc["SB", "max_move_km"] = 5.0
+    own_limit = type(limited)(limited.sites, services, None, "case", limited.capabilities)
+    model = solve(own_limit, scenario())
+    assert decisions(model) == KEEP_B  # SB stays, SA moves to B
+    assert model.solution.objective == pytest.approx(100_000)
+    model = solve(two_sites(), scenario(rules={"max_move_km": 5.0}))
+    assert decisions(model) == KEEP_BOTH
+    assert model.solution.objective == pytest.approx(300_000)
+    assert decisions(solve(two_sites(), scenario(rules={"max_move_km": 11.0}))) == KEEP_A
+
+
+def test_covenant_forbidding_disposal_keeps_the_site():
+    case = two_sites(covenant="housing only", covenant_forbids_disposal=True)
+    model = solve(case, scenario())
+    assert decisions(model) == KEEP_B
+    assert model.solution.objective == pytest.approx(100_000)
+    assert decisions(solve(case, scenario(rules={"covenants": False}))) == KEEP_A
+
+
+def test_covenant_receipt_cap_makes_the_other_site_the_better_sale():
+    # B runs at 12,000: keep A & sell B = 100,000 - 200,000; keep B & sell A = 120,000 - 100,000.
+    case = two_sites(running_cost=12_000.0, covenant="cap", covenant_receipt_cap=50_000.0)
+    model = solve(case, scenario(rules={"covenants": False}))
+    assert decisions(model) == KEEP_A
+    assert model.solution.objective == pytest.approx(-100_000)
+    # Capped at 50,000, selling B gives 100,000 - 50,000 = 50,000 > 20,000.
+    model = solve(case, scenario())
+    assert decisions(model) == KEEP_B
+    assert model.solution.objective == pytest.approx(20_000)
+
+
+def test_listed_site_is_kept_unless_listed_disposals_are_allowed():
+    case = two_sites(listed=True)
+    assert decisions(solve(case, scenario())) == KEEP_A
+    model = solve(case, scenario(rules={"dispose_listed": False}))
+    assert decisions(model) == KEEP_B
+    assert model.solution.objective == pytest.approx(100_000)
+
+
+@pytest.mark.parametrize(
+    ("lease_break", "at_break_only", "expected", "objective"),
+    [
+        ("2080-01-01", False, {"A": "keep", "B": "exit_lease"}, 110_000),
+        ("2028-01-01", True, {"A": "keep", "B": "exit_lease"}, 110_000),
+        ("2080-01-01", True, {"A": "dispose", "B": "keep"}, 150_000),
+        (None, True, {"A": "dispose", "B": "keep"}, 150_000),
+    ],
+)
+def test_lease_exit_only_at_a_break_within_the_horizon(
+    lease_break, at_break_only, expected, objective
+):
+    # A worth 50,000; B leased at 20,000/yr, exit 10,000. Exit B: 100,000 + 10,000;
+    # keep B and sell A: 200,000 - 50,000.
+    case = estate(
+        [
+            {"site_id": "A", "market_value": 50_000.0},
+            {"site_id": "B", "tenure": "leasehold", "running_cost": 20_000.0,
+             "lease_exit_cost": 10_000.0, "lease_break": lease_break},
+        ],
+        [{"service_id": "SA", "current_site": "A"}, {"service_id": "SB", "current_site": "B"}],
+    )
+    model = solve(case, scenario(rules={"lease_exit_at_break_only": at_break_only}))
+    assert decisions(model) == expected
+    assert model.solution.objective == pytest.approx(objective)
+
+
+def test_new_build_only_when_allowed():
+    # A 30,000/yr, B 35,000/yr, both worthless; candidate C costs 100,000 and 5,000/yr.
+    case = estate(
+        [
+            {"site_id": "A", "running_cost": 30_000.0},
+            {"site_id": "B", "running_cost": 35_000.0},
+            {"site_id": "C", "status": "candidate", "running_cost": 5_000.0,
+             "build_cost": 100_000.0},
+        ],
+        [{"service_id": "SA", "current_site": "A"}, {"service_id": "SB", "current_site": "B"}],
+    )
+    model = solve(case, scenario())
+    assert decisions(model) == {"A": "keep", "B": "dispose", "C": "not_built"}
+    assert model.solution.objective == pytest.approx(300_000)
+    model = solve(case, scenario(rules={"allow_new_builds": True}))
+    assert decisions(model) == {"A": "dispose", "B": "dispose", "C": "build"}
+    assert placement(model) == {"SA": "C", "SB": "C"}
+    assert model.solution.objective == pytest.approx(150_000)
+
+
+@pytest.mark.parametrize(
+    ("finance_settings", "expected", "objective"),
+    [
+        ({}, KEEP_A, -60_000),
+        ({"capital_budget": 0.0}, KEEP_BOTH, 300_000),
+        ({"capital_budget": 0.0, "receipts_recycled_share": 0.5}, KEEP_A, -60_000),
+        ({"capital_budget": 39_999.0}, KEEP_BOTH, 300_000),
+        ({"capital_budget": 40_000.0}, KEEP_A, -60_000),
+    ],
+)
+def test_capital_budget_with_recycled_receipts(finance_settings, expected, objective):
+    # Moving either service costs 1,000/m2 x 40 m2 = 40,000 of fit-out.
+    # Keep A: 100,000 - 200,000 + 40,000; keep B: 200,000 - 100,000 + 40,000; both 300,000.
+    case = two_sites()
+    services = case.services.copy()
+    services["fit_out_cost_per_m2"] = 1_000.0
+    case = type(case)(case.sites, services, None, "case", case.capabilities)
+    model = solve(case, scenario(finance=finance_settings))
+    assert decisions(model) == expected
+    assert model.solution.objective == pytest.approx(objective)
+
+
+def three_partners():
+    """Fire's expensive site C can close only if police make room at B by moving to A.
+
+    A (COUNCIL), B (POLICE, bays), C (FIRE, bays, 50,000/yr); 100 m2 each. SA 40 m2 (1 staff),
+    SB 60 m2 (10 staff), SC 60 m2 fire. Selling C: SC -> B, SB -> A. Police pay 15,000 to move and
+    60 m2/100 m2 x 10,000 x 10 = 60,000 rent at A, and receive 60,000 from fire: net -15,000.
+    If the council's SA also moves into B (1,500), police receive 40,000 more: +25,000.
+    """
+    return estate(
+        [
+            {"site_id": "A", "owner": "COUNCIL"},
+            {"site_id": "B", "owner": "POLICE", "appliance_bays": True},
+            {"site_id": "C", "owner": "FIRE", "running_cost": 50_000.0, "appliance_bays": True},
+        ],
+        [
+            {"service_id": "SA", "org": "COUNCIL", "current_site": "A", "staff": 1.0},
+            {"service_id": "SB", "org": "POLICE", "current_site": "B", "space_m2": 60.0,
+             "staff": 10.0, "service_type": "police_station"},
+            {"service_id": "SC", "org": "FIRE", "current_site": "C", "space_m2": 60.0,
+             "service_type": "fire_station"},
+        ],
+    )
+
+
+def test_partners_no_worse_off_changes_who_moves():
+    rules = {"capabilities": {"fire_station": ["appliance_bays"]}}
+    case = three_partners()
+    model = solve(case, scenario(rules=rules))
+    plan = {"A": "keep", "B": "keep", "C": "dispose"}
+    assert decisions(model) == plan
+    assert placement(model) == {"SA": "A", "SB": "A", "SC": "B"}
+    # 200,000 (A, B kept) + 15,000 (police move)
+    assert model.solution.objective == pytest.approx(215_000)
+    ledger = finance.partner_ledger(
+        case, scenario(rules=rules), model.solution.site_decision, model.solution.assignment
+    )
+    assert ledger.loc["POLICE", "npv_gain"] == pytest.approx(-15_000)
+
+    fair = scenario(rules={**rules, "partners_no_worse_off": True})
+    model = solve(case, fair)
+    assert decisions(model) == plan
+    assert placement(model) == {"SA": "B", "SB": "A", "SC": "B"}
+    assert model.solution.objective == pytest.approx(216_500)
+    ledger = finance.partner_ledger(
+        case, fair, model.solution.site_decision, model.solution.assignment
+    )
+    assert ledger["npv_gain"].to_dict() == pytest.approx(
+        {"COUNCIL": 18_500, "FIRE": 440_000, "POLICE": 25_000}
+    )
+    # The constrained quantity is the ledger's npv_gain: the row's value equals gain - floor.
+    row = model.problem.get_constraint_by_name("partner_POLICE")
+    assert row.value() == pytest.approx(25_000)
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def fire_estate():
+    """Fire stations at A (£10k/yr, worth £100k) and B (£20k/yr, worth £200k)."""
+    case = two_sites()
+    services = case.services.copy()
+    services["service_type"] = "fire_station"
+    return type(case)(case.sites, services, None, "case", case.capabilities)
+
+
+# A reaches D1 in 5 minutes, B reaches D2; D3 is 30 minutes from both.
+FIRE_TIMES = travel(["A", "B"], ["D1", "D2", "D3"], [[5, 20, 30], [20, 5, 30]])
+FIRE_DEMAND = demand({"D1": 100.0, "D2": 300.0, "D3": 0.0})
+
+
+def fire_standard(rule: str, share: float = 1.0) -> dict:
+    return {"name": "fire_10min", "service_types": ["fire_station"], "minutes": 10,
+            "rule": rule, "share": share}
+
+
+@pytest.mark.parametrize(
+    ("rule", "share", "expected", "objective", "share_after"),
+    [
+        ("share", 0.0, KEEP_A, -100_000, 0.25),
+        ("share", 0.5, KEEP_B, 100_000, 0.75),
+        ("all", 1.0, KEEP_BOTH, 300_000, 1.0),
+        ("no_worse_than_today", 1.0, KEEP_BOTH, 300_000, 1.0),
+    ],
+)
+def test_response_standard_rules(rule, share, expected, objective, share_after):
+    points = FIRE_DEMAND.drop(index="D3") if rule == "all" else FIRE_DEMAND
+    times = FIRE_TIMES
+    model = solve(fire_estate(), scenario(standards=[fire_standard(rule, share)]), times, points)
+    assert decisions(model) == expected
+    assert model.solution.objective == pytest.approx(objective)
+    row = model.solution.coverage.set_index("name").loc["fire_10min"]
+    assert row["share_before"] == pytest.approx(1.0)
+    assert row["share_after"] == pytest.approx(share_after)
+    assert bool(row["met"])
+    cover = model.solution.demand_cover
+    assert cover.loc["D1", "fire_10min_before"] and cover.loc["D2", "fire_10min_before"]
+    assert bool(cover.loc["D1", "fire_10min_after"]) == (expected["A"] == "keep")
+
+
+def test_no_worse_than_today_ignores_points_uncovered_today():
+    # D3 (weight 50) is out of reach today and always: "all" is infeasible, "no worse" is not.
+    points = demand({"D1": 100.0, "D2": 300.0, "D3": 50.0})
+    model = solve(
+        fire_estate(), scenario(standards=[fire_standard("no_worse_than_today")]),
+        FIRE_TIMES, points,
+    )
+    assert decisions(model) == KEEP_BOTH
+    with pytest.raises(InfeasibleScenario, match=r"fire_10min: 50 people at 1 demand point\(s\) \(D3\)"):
+        solve(fire_estate(), scenario(standards=[fire_standard("all")]), FIRE_TIMES, points)
+
+
+def test_blue_light_factor_extends_reach():
+    # At factor 2 the 20-minute trips take 10 minutes: A alone covers D1 and D2.
+    fast = travel(["A", "B"], ["D1", "D2", "D3"], [[5, 20, 30], [20, 5, 30]], fire_station=2.0)
+    model = solve(fire_estate(), scenario(standards=[fire_standard("all")]), fast,
+                  FIRE_DEMAND.drop(index="D3"))
+    assert decisions(model) == KEEP_A
+
+
+def test_access_rule_for_public_facing_services():
+    case = two_sites()
+    services = case.services.copy()
+    services["service_type"] = "library"
+    services["public_facing"] = True
+    case = type(case)(case.sites, services, None, "case", case.capabilities)
+    rule = {"name": "library_20min", "service_types": ["library"], "minutes": 20, "share": 0.9}
+    times = travel(["A", "B"], ["D1", "D2"], [[10, 40], [40, 10]])
+    points = demand({"D1": 100.0, "D2": 300.0})
+    assert decisions(solve(case, scenario(), times, points)) == KEEP_A
+    model = solve(case, scenario(access=[rule]), times, points)
+    assert decisions(model) == KEEP_BOTH
+    row = model.solution.coverage.iloc[0]
+    assert (row["kind"], row["share_after"]) == ("access", pytest.approx(1.0))
+
+
+def test_cbc_and_highs_agree_and_runs_repeat():
+    standard = [fire_standard("share", 0.5)]
+    plans = []
+    for name in ("highs", "cbc", "highs"):
+        model = solve(fire_estate(), scenario(standards=standard, solver={"name": name}),
+                      FIRE_TIMES, FIRE_DEMAND)
+        plans.append((decisions(model), placement(model), round(model.solution.objective, 6)))
+        assert model.solution.solver == name
+        assert model.solution.status == "optimal"
+    assert plans[0] == plans[1] == plans[2]
+
+
+# ---------------------------------------------------------------- infeasibility explained
+
+
+def test_presolve_names_space_shortfall():
+    case = estate(
+        [{"site_id": "A", "gia_m2": 50.0}, {"site_id": "B", "gia_m2": 50.0}],
+        [{"service_id": f"S{i}", "current_site": "AB"[i % 2]} for i in range(3)],
+    )
+    with pytest.raises(InfeasibleScenario, match="need 120 m2 of floor space .* only 100 m2 "
+                       r"\(short by 20 m2\)"):
+        CoLocationModel.from_estate(case, scenario())
+
+
+def test_presolve_names_missing_capability_and_homeless_services():
+    case = fire_estate()
+    with pytest.raises(InfeasibleScenario) as raised:
+        CoLocationModel.from_estate(
+            case, scenario(rules={"capabilities": {"fire_station": ["appliance_bays"]}})
+        )
+    message = str(raised.value)
+    assert "capability appliance_bays is required for fire_station" in message
+    assert "2 service(s) have no site they may be housed at" in message and "SA, SB" in message
+
+
+def test_presolve_names_lock_contradictions():
+    case = two_sites(covenant="no sale", covenant_forbids_disposal=True)
+    with pytest.raises(InfeasibleScenario) as raised:
+        CoLocationModel.from_estate(
+            case, scenario(locks={"dispose_sites": ["B"], "fixed_services": ["SB"]})
+        )
+    message = str(raised.value)
+    assert "site(s) B must be kept (a covenant forbids its disposal)" in message
+    assert "service SB may not move" in message and "its site B must close" in message
+
+
+def test_presolve_names_uncoverable_share():
+    with pytest.raises(InfeasibleScenario, match=r"fire_10min: need 1.000 of demand covered "
+                       r"\(400 of 400\) but at most 0.750 \(300\).*D1"):
+        solve(fire_estate(), scenario(standards=[fire_standard("share", 1.0)],
+                                      locks={"dispose_sites": ["A"]}), FIRE_TIMES, FIRE_DEMAND)
+
+
+def test_elastic_diagnosis_names_budget_shortfall():
+    case = two_sites(backlog_cost=310_000.0)
+    with pytest.raises(InfeasibleScenario, match=r"capital budget .* short by £310,000"):
+        solve(case, scenario(rules={"allow_disposals": False}, finance={"capital_budget": 0.0}))
+
+
+def test_elastic_diagnosis_names_partner_shortfall():
+    sc = scenario(rules={"allow_disposals": False, "partners_no_worse_off": True,
+                         "partner_npv_floor": 1_000_000.0})
+    with pytest.raises(InfeasibleScenario, match=r"partner COUNCIL NPV gain .* short by £1,000,000"):
+        solve(two_sites(), sc)
+
+
+def test_elastic_diagnosis_names_unmet_share():
+    # The fire engine at B must move to A to reach D1 (weight 10), but A's fixed library leaves
+    # only 40 m2 for its 60 m2: cheapest relaxation is the share (10 of 1,010 people).
+    case = estate(
+        [{"site_id": "A"}, {"site_id": "B", "easting": 451_000.0}],
+        [
+            {"service_id": "L", "current_site": "A", "service_type": "library", "space_m2": 60.0},
+            {"service_id": "F", "current_site": "B", "service_type": "fire_station",
+             "space_m2": 60.0},
+        ],
+    )
+    times = travel(["A", "B"], ["D1", "D2"], [[5, 5], [20, 5]])
+    sc = scenario(standards=[fire_standard("share", 1.0)], locks={"fixed_services": ["L"]})
+    with pytest.raises(InfeasibleScenario) as raised:
+        solve(case, sc, times, demand({"D1": 10.0, "D2": 1000.0}))
+    assert "fire_10min: need share 1.000" in str(raised.value)
+    assert "only 0.990 is achievable" in str(raised.value)
+    assert "(10 people short)" in str(raised.value)
+
+
+def test_unknown_ids_in_locks_are_scenario_errors():
+    with pytest.raises(ScenarioError, match=r"locks.keep_sites: expected site_ids .* \['Z'\]"):
+        CoLocationModel.from_estate(two_sites(), scenario(locks={"keep_sites": ["Z"]}))
+
+
+# ---------------------------------------------------------------- array core
+
+
+def test_array_core_is_sscflp():
+    # Two facilities (open 10 and 12, capacity 5), three customers of size 2.
+    # Open both: 22 + costs; open one: impossible (6 > 5). Cheapest assignment per customer:
+    # c0 -> f0 (1), c1 -> f1 (1), c2 -> f0 (2) or f1 (4): 22 + 1 + 1 + 2 = 26.
+    cost = np.array([[1.0, 3.0], [5.0, 1.0], [2.0, 4.0]])
+    model = CoLocationModel.from_arrays([10.0, 12.0], [5.0, 5.0], [2.0, 2.0, 2.0], cost).solve()
+    assert model.solution.objective == pytest.approx(26.0)
+    assert model.solution.assignment.to_dict() == {"0": "0", "1": "1", "2": "0"}
+    assert model.solution.site_decision.to_dict() == {"0": "keep", "1": "keep"}
+    forbidden = cost.copy()
+    forbidden[2, 0] = np.inf
+    model = CoLocationModel.from_arrays([10.0, 12.0], [5.0, 5.0], [2.0, 2.0, 2.0], forbidden)
+    assert model.solve().solution.objective == pytest.approx(28.0)
+    assert model.pruned_pairs == 1
+
+
+def random_sscflp(n_sites: int, n_services: int, seed: int):
+    rng = np.random.default_rng(seed)
+    space = rng.integers(5, 35, n_services).astype(float)
+    capacity = rng.integers(80, 160, n_sites).astype(float) * n_services / n_sites / 4
+    xy_sites = rng.uniform(0, 100, (n_sites, 2))
+    xy_services = rng.uniform(0, 100, (n_services, 2))
+    distance = np.hypot(*(xy_services[:, None, :] - xy_sites[None, :, :]).transpose(2, 0, 1))
+    return rng.integers(400, 900, n_sites).astype(float), capacity, space, distance * space[:, None] / 10
+
+
+def test_time_limited_run_is_reported_as_time_limit_not_optimal():
+    fixed, capacity, space, cost = random_sscflp(30, 150, seed=7)  # unsolved after 30 s
+    model = CoLocationModel.from_arrays(fixed, capacity, space, cost, time_limit=1.0).solve()
+    solution = model.solution
+    assert solution.status == "time_limit"
+    assert solution.solver_status == "Time limit reached"
+    assert solution.gap > 0
+    assert solution.best_bound < solution.objective
+
+
+def test_identical_results_run_to_run():
+    fixed, capacity, space, cost = random_sscflp(15, 60, seed=3)
+    runs = [CoLocationModel.from_arrays(fixed, capacity, space, cost).solve().solution
+            for _ in range(2)]
+    assert runs[0].objective == runs[1].objective
+    pd.testing.assert_series_equal(runs[0].assignment, runs[1].assignment)
+    pd.testing.assert_series_equal(runs[0].site_decision, runs[1].site_decision)
