@@ -70,6 +70,41 @@ def two_sites(**site_b: Any) -> Estate:
     )
 
 
+def three_partners():
+    """Fire's expensive site C can close only if police make room at B by moving to A.
+
+    A (COUNCIL), B (POLICE, bays), C (FIRE, bays, 50,000/yr); 100 m2 each. SA 40 m2 (1 staff),
+    SB 60 m2 (10 staff), SC 60 m2 fire. Selling C: SC -> B, SB -> A. Police pay 15,000 to move and
+    60 m2/100 m2 x 10,000 x 10 = 60,000 rent at A, and receive 60,000 from fire: net -15,000.
+    If the council's SA also moves into B (1,500), police receive 40,000 more: +25,000.
+    """
+    return estate(
+        [
+            {"site_id": "A", "owner": "COUNCIL"},
+            {"site_id": "B", "owner": "POLICE", "appliance_bays": True},
+            {"site_id": "C", "owner": "FIRE", "running_cost": 50_000.0, "appliance_bays": True},
+        ],
+        [
+            {"service_id": "SA", "org": "COUNCIL", "current_site": "A", "staff": 1.0},
+            {
+                "service_id": "SB",
+                "org": "POLICE",
+                "current_site": "B",
+                "space_m2": 60.0,
+                "staff": 10.0,
+                "service_type": "police_station",
+            },
+            {
+                "service_id": "SC",
+                "org": "FIRE",
+                "current_site": "C",
+                "space_m2": 60.0,
+                "service_type": "fire_station",
+            },
+        ],
+    )
+
+
 def travel(
     site_ids: list[str], demand_ids: list[str], minutes: list[list[float]], **factors: float
 ) -> TravelTimes:

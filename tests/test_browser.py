@@ -17,6 +17,8 @@ from totalcapital.maps import comparison_map, scenario_map, write_map
 
 pytestmark = pytest.mark.browser
 
+ODD_OWNER = "<i>NY&CC</i>"
+
 
 @pytest.fixture(scope="session")
 def browser():
@@ -36,6 +38,8 @@ def maps_dir(tmp_path_factory) -> Path:
     write_map(scenario_map(result), folder / "cdn.html")
     write_map(scenario_map(result, tiles=False), folder / "inline.html", self_contained=True)
     write_map(scenario_map(result), folder / "inline_tiles.html", self_contained=True)
+    result.sites.loc["S5", "owner"] = ODD_OWNER
+    write_map(scenario_map(result, tiles=False), folder / "odd_owner.html", self_contained=True)
     return folder
 
 
@@ -128,6 +132,17 @@ def test_script_in_estate_text_shows_as_text(opened):
     assert count(page, ".leaflet-popup-content img") == 0
     assert log.dialogs == []
     assert log.errors == []
+
+
+def test_partner_names_show_as_text_in_legend_and_layer_list(browser, maps_dir):
+    page, log = open_map(browser, maps_dir / "odd_owner.html", serve_assets=False, tiles="refuse")
+    expect(page.locator(".tc-legend")).to_contain_text(ODD_OWNER)
+    expect(page.locator(".leaflet-control-layers")).to_contain_text(f"Partner: {ODD_OWNER} (1)")
+    assert count(page, ".tc-legend i, .leaflet-control-layers i") == 0
+    layer_checkbox(page, f"Partner: {ODD_OWNER}").click()
+    assert count(page, "path.tc-owner-site") == 1
+    assert log.errors == []
+    page.close()
 
 
 def test_legend_names_the_decisions_and_cover(opened):

@@ -27,7 +27,29 @@ def feature_groups(fmap: folium.Map) -> dict[str, folium.FeatureGroup]:
 
 
 def items_of(group: folium.FeatureGroup) -> list[dict]:
-    return [item for child in group._children.values() for item in child.items]
+    """Each feature as the page draws it: full class list, popup text, tooltip, position."""
+    features = []
+    for part in group._children.values():
+        data = part.data
+        for item in data["items"]:
+            popup = item.get("popup")
+            features.append(
+                {
+                    "at": item["at"],
+                    "className": f"{data['style']['className']} {item.get('cls', '')}".strip(),
+                    "style": data["style"],
+                    "popup": None
+                    if popup is None
+                    else " ".join(
+                        [
+                            popup[0],
+                            *(f"{k}: {v}" for k, v in zip(data["labels"], popup[1:], strict=True)),
+                        ]
+                    ),
+                    "tooltip": item.get("tip", "") + data["tip_suffix"],
+                }
+            )
+    return features
 
 
 def test_layers_by_decision_partner_moves_and_cover():
@@ -56,7 +78,7 @@ def test_layers_by_decision_partner_moves_and_cover():
     assert "Cover: fire_10min (10 min) — 2 lost, 1 gained" in shown
     assert "Cover: ambulance_15min (15 min) — 1 lost, 1 gained" not in shown
     disposed = items_of(groups["Sites: Disposed (capital receipt) (2)"])
-    assert sorted(re.search(r"tc-sid-(\w+)", i["style"]["className"])[1] for i in disposed) == [
+    assert sorted(re.search(r"tc-sid-(\w+)", i["className"])[1] for i in disposed) == [
         "S2",
         "S3",
     ]
@@ -66,9 +88,7 @@ def test_demand_points_coloured_by_change_of_cover():
     groups = feature_groups(maps.scenario_map(make_result(), tiles=False))
     items = items_of(groups["Cover: fire_10min (10 min) — 2 lost, 1 gained"])
     status = {
-        re.search(r"^(D\d)", i["tooltip"])[1]: re.search(
-            r"tc-cover-(\w+)", i["style"]["className"]
-        )[1]
+        re.search(r"^(D\d)", i["tooltip"])[1]: re.search(r"tc-cover-(\w+)", i["className"])[1]
         for i in items
     }
     assert status == {
@@ -99,20 +119,22 @@ def test_popup_holds_the_figures_a_user_asks_about():
     popup = host["popup"]
     for text in (
         "Malton Fire Station",
-        "NYFRS",
-        "freehold",
-        "1,200 m²",
-        "900 m²",
-        "300 m²",
-        "£80,000 a year",
-        "£40,000",
-        "FIRE1, AMB1",
+        "Decision: Kept, hosting other services",
+        "Owner: NYFRS",
+        "Tenure: freehold",
+        "Floor space (GIA): 1,200 m²",
+        "Floor space used: 900 m²",
+        "Floor space free: 300 m²",
+        "Running cost today: £80,000 a year",
+        "Capital spend: £40,000",
+        "Services hosted: FIRE1, AMB1",
+        "Listed building: no",
     ):
         assert text in popup
     (sold,) = [
         i for i in items_of(groups["Sites: Disposed (capital receipt) (2)"]) if "S3" in i["popup"]
     ]
-    assert "£1,250,000" in sold["popup"]
+    assert "Receipt: £1,250,000" in sold["popup"]
 
 
 def test_estate_text_is_escaped_everywhere():

@@ -453,25 +453,19 @@ def test_every_rutland_lsoa_reaches_a_fire_station(
 def test_rutland_network_never_beats_the_straight_line(
     rutland_network, rutland_demand, rutland_fire_stations
 ):
-    minutes = travel_minutes(
-        rutland_network, rutland_fire_stations.geometry, rutland_demand.geometry
+    # Every fire station and LSOA to every LSOA, both directions.
+    points = gpd.GeoSeries(
+        [*rutland_fire_stations.geometry, *rutland_demand.geometry], crs=27700
+    ).reset_index(drop=True)
+    minutes = travel_minutes(rutland_network, points, points)
+    fastest = straight_line_minutes(
+        points, points, speed_kmh=rutland_network.fastest_speed_kmh, circuity=1.0
     )
-    bound = straight_line_minutes(
-        rutland_fire_stations.geometry,
-        rutland_demand.geometry,
-        speed_kmh=rutland_network.fastest_speed_kmh,
-        circuity=1.0,
-    )
-    assert (minutes >= bound - 1e-9).all()
-    # and roads are not absurdly indirect: within 3x the straight line at 30 km/h
-    assert (
-        minutes
-        <= 3
-        * straight_line_minutes(
-            rutland_fire_stations.geometry, rutland_demand.geometry, speed_kmh=30, circuity=1.0
-        )
-        + 5
-    ).all()
+    assert np.isfinite(minutes).all()
+    assert (minutes >= fastest - 1e-9).all()
+    # and roads are not absurdly indirect: under 3x the straight line at 30 km/h, plus 5 min.
+    slow = straight_line_minutes(points, points, speed_kmh=30.0, circuity=1.0)
+    assert (minutes <= 3 * slow + 5).all()
 
 
 @pytest.mark.shared_data
@@ -498,3 +492,25 @@ def test_rutland_travel_times_snapping_and_cache(rutland_demand, rutland_fire_st
     assert snapping.loc[snapping["far"], "point_id"].tolist() == ["E01013787"]
     # Oakham to Uppingham is about 9 km by the A6003.
     assert 8 < fresh.site_to_site_minutes[0, 1] < 20
+
+
+def test_accepts_the_scenario_travel_settings(toy_osm: Path, tmp_path: Path):
+    from totalcapital.scenario import TravelSettings
+
+    settings = TravelSettings(network=toy_osm, road_speeds_kmh=TOY_SPEEDS, cache_dir=tmp_path)
+    sites, demand = _frames({"S1": A}, {"D1": C})
+    times = compute_travel_times(sites, demand, settings)
+    assert times.method == "network"
+    assert times.minutes[0, 0] == pytest.approx(3.0, abs=1e-3)
+    factor = settings.blue_light_factor.get("fire_station", 1.0)
+    assert times.for_service_type("fire_station")[0, 0] == pytest.approx(3.0 / factor, abs=1e-3)
+
+
+def test_points_snapping_to_one_node_go_straight_across(toy_network: RoadNetwork):
+    # Both 300 m north of the road near A: 50 m apart, not 300 m + 304 m via the road.
+    points = _points((0, 300), (50, 300))
+    minutes = travel_minutes(toy_network, points, points)
+    metres_per_minute = ACCESS_SPEED_KMH * 1000 / 60
+    np.testing.assert_allclose(
+        minutes, [[0.0, 50 / metres_per_minute], [50 / metres_per_minute, 0.0]], atol=1e-9
+    )

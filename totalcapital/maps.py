@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
@@ -104,6 +105,7 @@ _CSS = """
 .tc-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
   border: 2px solid #333; box-sizing: border-box; }
 .tc-swatch-line { display: inline-block; width: 16px; border-top: 3px dashed #54278f; }
+.tc-popup h4 { margin: 0 0 6px; font-size: 13px; }
 .tc-popup table { border-collapse: collapse; }
 .tc-popup th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
 .tc-popup td { padding: 1px 0; }
@@ -143,6 +145,11 @@ def _area(value: Any) -> str:
     return "–" if number is None else f"{number:,.0f} m²"
 
 
+def _count(value: Any) -> str:
+    number = _number(value)
+    return "–" if number is None else f"{number:,.0f}"
+
+
 def _km(value: Any) -> str:
     number = _number(value)
     return "–" if number is None else f"{number:,.1f} km"
@@ -167,12 +174,6 @@ def _css_token(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(value)) or "_"
 
 
-def _table(title: str, rows: Iterable[tuple[str, str]]) -> str:
-    """A popup: escaped title over a two-column table whose cells are already escaped."""
-    body = "".join(f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>" for label, cell in rows)
-    return f'<div class="tc-popup"><h4>{title}</h4><table>{body}</table></div>'
-
-
 def _join(values: Any) -> str:
     """Services or organisations hosted, stored as a list or a separated string."""
     if values is None or (isinstance(values, float) and math.isnan(values)):
@@ -188,39 +189,70 @@ def _join(values: Any) -> str:
 
 
 class _FeatureData(MacroElement):
-    """Features of one layer, embedded as JSON and drawn into the parent FeatureGroup.
+    """Features of one kind and style, embedded as JSON and drawn into the parent layer.
 
-    Each item is ``{"kind": "point"|"line"|"area", "at": ..., "style": {...},
-    "popup": html, "tooltip": html}``. ``tojson`` escapes ``<``, ``>`` and ``&``,
-    so no text can close the script element.
+    Shared parts are sent once (``kind``, Leaflet ``style`` with its ``className``,
+    popup row ``labels``, a ``tip_suffix``); each item carries only ``at`` (a point,
+    a line's points or a GeoJSON geometry), an extra ``cls``, ``popup`` values
+    ``[title, value, ...]`` and ``tip``. All text is HTML-escaped in Python before it
+    gets here, and ``tojson`` escapes ``<``, ``>`` and ``&``, so no text can end the
+    script element. Popup tables are built only when a popup is opened.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function (group, items) {
-            items.forEach(function (item) {
-                var layer;
-                if (item.kind === "point") {
-                    layer = L.circleMarker(item.at, item.style);
-                } else if (item.kind === "line") {
-                    layer = L.polyline(item.at, item.style);
-                } else {
-                    layer = L.geoJSON(item.at, {style: function () { return item.style; }});
+        (function (group, data) {
+            function table(values) {
+                var rows = "";
+                for (var i = 1; i < values.length; i++) {
+                    rows += "<tr><th>" + data.labels[i - 1] + "</th><td>" + values[i]
+                        + "</td></tr>";
                 }
-                if (item.popup) { layer.bindPopup(item.popup, {maxWidth: 380}); }
-                if (item.tooltip) { layer.bindTooltip(item.tooltip, {sticky: true}); }
+                return '<div class="tc-popup"><h4>' + values[0] + "</h4><table>" + rows
+                    + "</table></div>";
+            }
+            data.items.forEach(function (item) {
+                var style = L.Util.extend({}, data.style);
+                if (item.cls) { style.className += " " + item.cls; }
+                var layer;
+                if (data.kind === "point") {
+                    layer = L.circleMarker(item.at, style);
+                } else if (data.kind === "line") {
+                    layer = L.polyline(item.at, style);
+                } else {
+                    layer = L.geoJSON(item.at, {style: function () { return style; }});
+                }
+                if (item.popup) {
+                    layer.bindPopup(function () { return table(item.popup); }, {maxWidth: 380});
+                }
+                if (item.tip !== undefined) {
+                    layer.bindTooltip(item.tip + data.tip_suffix, {sticky: true});
+                }
                 layer.addTo(group);
             });
-        })({{ this._parent.get_name() }}, {{ this.items|tojson }});
+        })({{ this._parent.get_name() }}, {{ this.data|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, items: list[dict[str, Any]]):
+    def __init__(
+        self,
+        kind: str,
+        style: dict[str, Any],
+        items: list[dict[str, Any]],
+        labels: Iterable[str] = (),
+        tip_suffix: str = "",
+    ):
         super().__init__()
         self._name = "FeatureData"
-        self.items = items
+        self.data = {
+            "kind": kind,
+            "style": style,
+            "labels": [html.escape(label) for label in labels],
+            "tip_suffix": tip_suffix,
+            "items": items,
+        }
 
 
 class _Panel(MacroElement):
@@ -319,70 +351,63 @@ def _site_points(sites: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return sites.geometry.representative_point().to_crs("EPSG:4326")
 
 
-def _site_popup(site_id: str, row: pd.Series) -> str:
-    decision = str(row.get("decision", ""))
-    title = f"{_text(row.get('name'))} <small>({_text(site_id)})</small>"
-    rows = [
-        ("Decision", html.escape(DECISION_LABELS.get(decision, decision))),
-        ("Owner", _text(row.get("owner"))),
-        ("Tenure", _text(row.get("tenure"))),
-        ("Status today", _text(row.get("status"))),
-        ("Floor space (GIA)", _area(row.get("gia_m2"))),
-        ("Floor space used", _area(row.get("space_used_m2"))),
-        ("Floor space free", _area(row.get("space_free_m2"))),
-        ("Running cost today", _money(row.get("running_cost")) + " a year"),
-        ("Running cost after", _money(row.get("running_cost_after")) + " a year"),
-        ("Backlog maintenance", _money(row.get("backlog_cost"))),
-        ("Market value", _money(row.get("market_value"))),
-        ("Receipt", _money(row.get("receipt"))),
-        ("Lease exit cost", _money(row.get("exit_cost"))),
-        ("Capital spend", _money(row.get("capex"))),
-        ("Services hosted", _join(row.get("services_hosted"))),
-        ("Partners hosted", _join(row.get("orgs_hosted"))),
-        ("Covenant", _text(row.get("covenant"))),
-        ("Listed building", _yes_no(row.get("listed"))),
-    ]
-    return _table(title, rows)
-
-
-def _site_items(sites: gpd.GeoDataFrame) -> dict[str, dict]:
-    """Each site's position, popup and tooltip, built once for every layer it appears in."""
-    points = _site_points(sites)
-    items = {}
-    for site_id, row in sites.iterrows():
-        decision = str(row.get("decision", ""))
-        label = html.escape(DECISION_LABELS.get(decision, decision))
-        items[site_id] = {
-            "kind": "point",
-            "at": [round(points[site_id].y, 6), round(points[site_id].x, 6)],
-            "popup": _site_popup(site_id, row),
-            "tooltip": f"{_text(row.get('name'))} — {_text(row.get('owner'))}: {label}",
-            "hollow": decision in _HOLLOW_DECISIONS,
-        }
-    return items
-
-
-def _site_layer(
-    fmap: folium.Map, items: list[dict], colour: str, classes: str, name: str, show: bool
-) -> None:
-    """One switchable layer of site markers; gone sites are drawn as hollow rings."""
-    drawn = []
-    for item in items:
-        hollow = item["hollow"]
-        style = {
-            "radius": 8,
-            "color": colour if hollow else "#222",
-            "weight": 3 if hollow else 2,
-            "fillColor": colour,
-            "fillOpacity": 0.15 if hollow else 0.9,
-            "className": f"{classes} tc-sid-{_css_token(item['site_id'])}",
-        }
-        drawn.append(
-            {k: v for k, v in item.items() if k not in {"hollow", "site_id"}} | {"style": style}
-        )
-    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(drawn)})"), show=show)
-    group.add_child(_FeatureData(drawn))
+def _layer(fmap: folium.Map, name: str, parts: list[_FeatureData], show: bool = True) -> None:
+    """One entry of the layer control, drawn from one or more sets of features."""
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    for part in parts:
+        if part.data["items"]:
+            group.add_child(part)
     group.add_to(fmap)
+
+
+def _latlon(point: Any) -> list[float]:
+    return [round(point.y, 6), round(point.x, 6)]
+
+
+_SITE_LABELS = (
+    "Decision, Owner, Tenure, Status today, Floor space (GIA), Floor space used, "
+    "Floor space free, Running cost today, Running cost after, Backlog maintenance, "
+    "Market value, Receipt, Lease exit cost, Capital spend, Services hosted, "
+    "Partners hosted, Covenant, Listed building"
+).split(", ")
+
+
+def _site_popup(site_id: str, row: pd.Series) -> list[str]:
+    """Title and values for :data:`_SITE_LABELS`, each escaped."""
+    decision = str(row.get("decision", ""))
+    return [
+        f"{_text(row.get('name'))} <small>({_text(site_id)})</small>",
+        html.escape(DECISION_LABELS.get(decision, decision)),
+        _text(row.get("owner")),
+        _text(row.get("tenure")),
+        _text(row.get("status")),
+        _area(row.get("gia_m2")),
+        _area(row.get("space_used_m2")),
+        _area(row.get("space_free_m2")),
+        _money(row.get("running_cost")) + " a year",
+        _money(row.get("running_cost_after")) + " a year",
+        _money(row.get("backlog_cost")),
+        _money(row.get("market_value")),
+        _money(row.get("receipt")),
+        _money(row.get("exit_cost")),
+        _money(row.get("capex")),
+        _join(row.get("services_hosted")),
+        _join(row.get("orgs_hosted")),
+        _text(row.get("covenant")),
+        _yes_no(row.get("listed")),
+    ]
+
+
+def _site_style(colour: str, hollow: bool, classes: str) -> dict[str, Any]:
+    """Kept and new sites filled; sites that go (sold, lease exited, not built) hollow rings."""
+    return {
+        "radius": 8,
+        "color": colour if hollow else "#222",
+        "weight": 3 if hollow else 2,
+        "fillColor": colour,
+        "fillOpacity": 0.15 if hollow else 0.9,
+        "className": classes,
+    }
 
 
 def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
@@ -394,30 +419,51 @@ def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
 
 def _add_site_layers(fmap: folium.Map, sites: gpd.GeoDataFrame) -> dict[str, str]:
     """Sites by decision (shown) and by owner (hidden until ticked); returns owner colours."""
-    items = {sid: item | {"site_id": sid} for sid, item in _site_items(sites).items()}
+    points = _site_points(sites)
+    items = {}
+    for site_id, row in sites.iterrows():
+        decision = str(row.get("decision", ""))
+        items[site_id] = {
+            "at": _latlon(points[site_id]),
+            "cls": f"tc-sid-{_css_token(site_id)}",
+            "popup": _site_popup(site_id, row),
+            "tip": (
+                f"{_text(row.get('name'))} — {_text(row.get('owner'))}: "
+                f"{html.escape(DECISION_LABELS.get(decision, decision))}"
+            ),
+        }
     decisions = sites["decision"].astype(str)
+    hollow = decisions.isin(_HOLLOW_DECISIONS)
     known = [d for d in DECISION_LABELS if (decisions == d).any()]
     for decision in known + sorted(set(decisions) - set(DECISION_LABELS)):
-        _site_layer(
-            fmap,
-            [items[sid] for sid in sites.index[decisions == decision]],
+        chosen = sites.index[decisions == decision]
+        style = _site_style(
             DECISION_COLOURS.get(decision, "#000000"),
+            decision in _HOLLOW_DECISIONS,
             f"tc-site tc-decision-{_css_token(decision)}",
-            f"Sites: {DECISION_LABELS.get(decision, decision)}",
-            show=True,
         )
+        label = DECISION_LABELS.get(decision, decision)
+        part = _FeatureData("point", style, [items[s] for s in chosen], _SITE_LABELS)
+        _layer(fmap, f"Sites: {label} ({len(chosen)})", [part])
+
     owners = sites["owner"].astype(str)
     colours = _owner_colours(owners)
     for owner, colour in colours.items():
-        _site_layer(
-            fmap,
-            [items[sid] for sid in sites.index[owners == owner]],
-            colour,
-            f"tc-owner-site tc-owner-{_css_token(owner)}",
-            f"Partner: {owner}",
-            show=False,
-        )
+        classes = f"tc-owner-site tc-owner-{_css_token(owner)}"
+        parts = [
+            _FeatureData(
+                "point",
+                _site_style(colour, gone, classes),
+                [items[s] for s in sites.index[(owners == owner) & (hollow == gone)]],
+                _SITE_LABELS,
+            )
+            for gone in (False, True)
+        ]
+        _layer(fmap, f"Partner: {owner} ({(owners == owner).sum()})", parts, show=False)
     return colours
+
+
+_MOVE_LABELS = ("Service", "From", "To", "Distance", "Fit-out cost", "Moving cost", "Total cost")
 
 
 def _add_move_layer(fmap: folium.Map, result: ScenarioResult) -> int:
@@ -434,37 +480,34 @@ def _add_move_layer(fmap: folium.Map, result: ScenarioResult) -> int:
                 "Move of %s refers to a site not in the result; not drawn", move.get("service_id")
             )
             continue
-        title = f"{_text(move.get('service_type'))} of {_text(move.get('org'))} moves"
-        rows = [
-            ("Service", _text(move.get("service_id"))),
-            ("From", f"{_text(names.get(start, ''))} ({_text(start)})"),
-            ("To", f"{_text(names.get(end, ''))} ({_text(end)})"),
-            ("Distance", _km(move.get("distance_km"))),
-            ("Fit-out cost", _money(move.get("fit_out_cost"))),
-            ("Moving cost", _money(move.get("moving_cost"))),
-            ("Total cost", _money(move.get("total_cost"))),
+        popup = [
+            f"{_text(move.get('service_type'))} of {_text(move.get('org'))} moves",
+            _text(move.get("service_id")),
+            f"{_text(names.get(start, ''))} ({_text(start)})",
+            f"{_text(names.get(end, ''))} ({_text(end)})",
+            _km(move.get("distance_km")),
+            _money(move.get("fit_out_cost")),
+            _money(move.get("moving_cost")),
+            _money(move.get("total_cost")),
         ]
         items.append(
             {
-                "kind": "line",
-                "at": [
-                    [round(points[start].y, 6), round(points[start].x, 6)],
-                    [round(points[end].y, 6), round(points[end].x, 6)],
-                ],
-                "style": {
-                    "color": _MOVE_COLOUR,
-                    "weight": 4,
-                    "opacity": 0.85,
-                    "dashArray": "8 6",
-                    "className": f"tc-move tc-move-{_css_token(move.get('service_id'))}",
-                },
-                "popup": _table(title, rows),
-                "tooltip": f"{_text(move.get('service_id'))}: {_text(start)} → {_text(end)}",
+                "at": [_latlon(points[start]), _latlon(points[end])],
+                "cls": f"tc-move-{_css_token(move.get('service_id'))}",
+                "popup": popup,
+                "tip": f"{_text(move.get('service_id'))}: {_text(start)} → {_text(end)}",
             }
         )
-    group = folium.FeatureGroup(name=html.escape(f"Service moves ({len(items)})"))
-    group.add_child(_FeatureData(items))
-    group.add_to(fmap)
+    style = {
+        "color": _MOVE_COLOUR,
+        "weight": 4,
+        "opacity": 0.85,
+        "dashArray": "8 6",
+        "className": "tc-move",
+    }
+    _layer(
+        fmap, f"Service moves ({len(items)})", [_FeatureData("line", style, items, _MOVE_LABELS)]
+    )
     return len(items)
 
 
@@ -485,6 +528,62 @@ def _requirement_names(result: ScenarioResult) -> list[str]:
     return [str(n) for n in coverage["name"]]
 
 
+def _add_area_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, name: str, label: str, show: bool):
+    chosen = areas[areas["requirement"].astype(str) == name]
+    # About a metre of precision is plenty on screen and keeps the page small.
+    shapes = shapely.set_precision(chosen.geometry.to_crs("EPSG:4326").simplify(0.0002), 1e-5)
+    items = [
+        {
+            "at": shapely.geometry.mapping(shape),
+            "tip": f"within {_text(minutes)} min of {_text(site_id)}",
+        }
+        for shape, minutes, site_id in zip(
+            shapes, chosen["minutes"], chosen["site_id"], strict=True
+        )
+        if shape is not None and not shape.is_empty
+    ]
+    style = {
+        "color": _AREA_COLOUR,
+        "weight": 1,
+        "fillColor": _AREA_COLOUR,
+        "fillOpacity": 0.12,
+        "className": f"tc-area tc-area-{_css_token(name)}",
+    }
+    part = _FeatureData("area", style, items, tip_suffix=f" ({html.escape(name)})")
+    _layer(fmap, f"Area reached: {label}", [part], show=show)
+
+
+def _add_demand_layer(
+    fmap: folium.Map, demand: gpd.GeoDataFrame, name: str, label: str, show: bool
+) -> None:
+    status = _cover_status(demand[f"{name}_before"], demand[f"{name}_after"])
+    points = demand.geometry.representative_point().to_crs("EPSG:4326")
+    weights = demand["weight"] if "weight" in demand else pd.Series(math.nan, demand.index)
+    parts = []
+    for state, colour in COVER_COLOURS.items():
+        chosen = status.index[status == state]
+        items = [
+            {
+                "at": _latlon(points[demand_id]),
+                "tip": f"{_text(demand_id)} (weight {_count(weights[demand_id])})",
+            }
+            for demand_id in chosen
+        ]
+        style = {
+            "radius": 4,
+            "color": colour,
+            "weight": 1,
+            "fillColor": colour,
+            "fillOpacity": 0.8,
+            "className": f"tc-demand tc-cover-{state} tc-req-{_css_token(name)}",
+        }
+        suffix = f": {html.escape(COVER_LABELS[state])} — {html.escape(name)}"
+        parts.append(_FeatureData("point", style, items, tip_suffix=suffix))
+    counts = status.value_counts()
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("lost", "gained"))
+    _layer(fmap, f"Cover: {label} — {summary}", parts, show=show)
+
+
 def _add_cover_layers(fmap: folium.Map, result: ScenarioResult) -> None:
     """Per requirement: the area reached (after) and demand points by change of cover.
 
@@ -500,68 +599,10 @@ def _add_cover_layers(fmap: folium.Map, result: ScenarioResult) -> None:
         show = position == 0
         label = f"{name} ({_number(minutes.get(name)) or 0:g} min)"
         if areas is not None and not areas.empty and "requirement" in areas:
-            chosen = areas[areas["requirement"].astype(str) == name].to_crs("EPSG:4326")
-            items = []
-            for _, area in chosen.iterrows():
-                if area.geometry is None or area.geometry.is_empty:
-                    continue
-                tip = (
-                    f"{html.escape(name)}: within {_text(area.get('minutes'))} min"
-                    f" of {_text(area.get('site_id'))}"
-                )
-                items.append(
-                    {
-                        "kind": "area",
-                        "at": area.geometry.simplify(0.0002).__geo_interface__,
-                        "style": {
-                            "color": _AREA_COLOUR,
-                            "weight": 1,
-                            "fillColor": _AREA_COLOUR,
-                            "fillOpacity": 0.12,
-                            "className": f"tc-area tc-area-{_css_token(name)}",
-                        },
-                        "tooltip": tip,
-                    }
-                )
-            group = folium.FeatureGroup(name=html.escape(f"Area reached: {label}"), show=show)
-            group.add_child(_FeatureData(items))
-            group.add_to(fmap)
-
-        before_col, after_col = f"{name}_before", f"{name}_after"
-        if demand is None or demand.empty or before_col not in demand or after_col not in demand:
-            continue
-        status = _cover_status(demand[before_col], demand[after_col])
-        points = demand.geometry.representative_point().to_crs("EPSG:4326")
-        weights = demand["weight"] if "weight" in demand else pd.Series(float("nan"), demand.index)
-        items = []
-        for demand_id in demand.index:
-            state = status[demand_id]
-            point = points[demand_id]
-            weight = _number(weights[demand_id])
-            weight_text = "–" if weight is None else f"{weight:,.0f}"
-            items.append(
-                {
-                    "kind": "point",
-                    "at": [round(point.y, 6), round(point.x, 6)],
-                    "style": {
-                        "radius": 4,
-                        "color": COVER_COLOURS[state],
-                        "weight": 1,
-                        "fillColor": COVER_COLOURS[state],
-                        "fillOpacity": 0.8,
-                        "className": f"tc-demand tc-cover-{state} tc-req-{_css_token(name)}",
-                    },
-                    "tooltip": (
-                        f"{_text(demand_id)} (weight {weight_text}): "
-                        f"{html.escape(COVER_LABELS[state])} — {html.escape(name)}"
-                    ),
-                }
-            )
-        counts = status.value_counts()
-        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("lost", "gained"))
-        group = folium.FeatureGroup(name=html.escape(f"Cover: {label} — {summary}"), show=show)
-        group.add_child(_FeatureData(items))
-        group.add_to(fmap)
+            _add_area_layer(fmap, areas, name, label, show)
+        columns = {f"{name}_before", f"{name}_after"}
+        if demand is not None and not demand.empty and columns <= set(demand.columns):
+            _add_demand_layer(fmap, demand, name, label, show)
 
 
 def _legend_html(result: ScenarioResult, owner_colours: dict[str, str], moves: int) -> str:

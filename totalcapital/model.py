@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +21,14 @@ import pulp
 from scipy import sparse
 
 from ._errors import InfeasibleScenario, SolverError
+from ._model_types import (
+    CoverageRequirement,
+    SideConstraint,
+    Solution,
+    clean_names,
+    linear_expr,
+    listed_ids,
+)
 from ._solvers import SolverRun, run_solver
 
 if TYPE_CHECKING:
@@ -40,161 +46,6 @@ __all__ = ["CoLocationModel", "CoverageRequirement", "SideConstraint", "Solution
 SITE_KINDS = ("freehold", "leasehold", "candidate")
 _CLOSED_DECISION = {"freehold": "dispose", "leasehold": "exit_lease", "candidate": "not_built"}
 _OPEN_DECISION = {"freehold": "keep", "leasehold": "keep", "candidate": "build"}
-#: How many ids a message lists before "and N more".
-_LIST_IDS = 8
-
-
-@dataclass(frozen=True)
-class CoverageRequirement:
-    """A response standard or access rule on plain arrays.
-
-    A demand point is covered when at least one open site that reaches it houses a service that
-    provides the requirement. Services may fall in several provider groups (one per service
-    type), each with its own reach matrix, because blue-light speeds differ by type.
-
-    Attributes
-    ----------
-    name : str
-    reach : tuple of scipy.sparse.csr_array
-        One per provider group, sites x demand, True where the site reaches the point in time.
-    providers : tuple of numpy.ndarray
-        One per group, bool per service: the services of that group.
-    weights : numpy.ndarray
-        Demand weight (population, incidents) per point.
-    rule : {"share", "all", "no_worse_than_today"}
-    share : float
-        Target share of the total weight for rule "share".
-    covered_before : numpy.ndarray, optional
-        Bool per point: covered today. Required for "no_worse_than_today".
-    kind : {"response", "access"}
-    service_types : tuple of str
-    minutes : float
-    """
-
-    name: str
-    reach: tuple[sparse.csr_array, ...]
-    providers: tuple[np.ndarray, ...]
-    weights: np.ndarray
-    rule: Literal["share", "all", "no_worse_than_today"] = "share"
-    share: float = 1.0
-    covered_before: np.ndarray | None = None
-    kind: Literal["response", "access"] = "response"
-    service_types: tuple[str, ...] = ()
-    minutes: float = math.nan
-
-    @property
-    def weight_before(self) -> float:
-        """Weight covered today (NaN when today's cover is unknown)."""
-        if self.covered_before is None:
-            return math.nan
-        return float(self.weights[self.covered_before].sum())
-
-    @property
-    def target_weight(self) -> float:
-        """The covered weight the rule asks for."""
-        if self.rule == "all":
-            return float(self.weights.sum())
-        if self.rule == "no_worse_than_today":
-            return self.weight_before
-        return self.share * float(self.weights.sum())
-
-
-@dataclass(frozen=True)
-class SideConstraint:
-    """A linear row on site and assignment variables (capital budget, partner no worse off).
-
-    ``constant + sum(site_coef * open) + sum(pair_coef(k, s) * housed[k, s])  SENSE  rhs``.
-
-    Attributes
-    ----------
-    name : str
-        Constraint name (``budget``, ``partner[POLICE]``).
-    label : str
-        Plain words for infeasibility reasons ("capital budget", "partner POLICE NPV gain").
-    site_coef : numpy.ndarray
-    pair_coef : callable or None
-        ``pair_coef(service_index, site_index) -> coefficients``, vectorised over pairs.
-    constant : float
-    sense : {"<=", ">="}
-    rhs : float
-    """
-
-    name: str
-    label: str
-    site_coef: np.ndarray
-    pair_coef: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
-    constant: float
-    sense: Literal["<=", ">="]
-    rhs: float
-
-
-@dataclass(frozen=True)
-class Solution:
-    """A solved plan. Only feasible runs produce one.
-
-    Attributes
-    ----------
-    status : str
-        ``"optimal"`` (proven: gap 0), ``"gap_limit"`` (stopped within the scenario's
-        ``mip_gap``), ``"time_limit"`` (stopped by the time limit: a feasible plan, not proven).
-    solver : str
-        ``"highs"`` or ``"cbc"``.
-    solver_status : str
-        The solver's own words.
-    objective, best_bound, gap : float
-        Whole-life NPV cost (£), the solver's proven lower bound, relative gap.
-    build_seconds, solve_seconds : float
-    site_decision : pandas.Series
-        site_id -> "keep", "dispose", "exit_lease", "build", "not_built".
-    assignment : pandas.Series
-        service_id -> site_id.
-    coverage : pandas.DataFrame
-        One row per requirement: name, kind, service_types, minutes, rule, target_share,
-        weight_total, weight_covered_before, weight_covered_after, share_before, share_after, met.
-    demand_cover : pandas.DataFrame
-        Index demand_id; columns ``{name}_before`` and ``{name}_after`` (bool).
-    pruned_pairs, allowed_pairs : int
-    """
-
-    status: str
-    solver: str
-    solver_status: str
-    objective: float
-    best_bound: float
-    gap: float
-    build_seconds: float
-    solve_seconds: float
-    site_decision: pd.Series
-    assignment: pd.Series
-    coverage: pd.DataFrame
-    demand_cover: pd.DataFrame
-    pruned_pairs: int
-    allowed_pairs: int
-
-
-def _clean_names(ids: Sequence[Any]) -> list[str]:
-    """PuLP-safe, unique names for ids (characters PuLP rewrites become "_")."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for raw in ids:
-        base = re.sub(r"[^A-Za-z0-9_.]", "_", str(raw)) or "_"
-        name, n = base, 1
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def _listed(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_LIST_IDS])
-    more = len(ids) - _LIST_IDS
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _expr(variables: Sequence[pulp.LpVariable], coefs: Sequence[float]) -> pulp.LpAffineExpression:
-    return pulp.LpAffineExpression(zip(variables, (float(c) for c in coefs), strict=True))
 
 
 class CoLocationModel:
@@ -312,9 +163,9 @@ class CoLocationModel:
         self.mip_gap = mip_gap
         self.threads = threads
         self.solution = None
-        self._site_names = _clean_names(site_ids)
-        self._service_names = _clean_names(service_ids)
-        self._demand_names = _clean_names(demand_ids)
+        self._site_names = clean_names(site_ids)
+        self._service_names = clean_names(service_ids)
+        self._demand_names = clean_names(demand_ids)
 
         reasons = list(reasons) + self._presolve_reasons()
         if reasons:
@@ -505,7 +356,7 @@ class CoLocationModel:
         if homeless:
             reasons.append(
                 f"{len(homeless)} service(s) have no site they may be housed at "
-                f"(space, capability, distance, candidate list or locks): {_listed(homeless)}"
+                f"(space, capability, distance, candidate list or locks): {listed_ids(homeless)}"
             )
         available = float(self.capacity[self.open_upper > 0].sum())
         needed = float(self.space.sum())
@@ -522,11 +373,12 @@ class CoLocationModel:
             total = float(req.weights.sum())
             ids = [self.demand_ids[d] for d in lost]
             lost_weight = float(req.weights[lost].sum())
+            providers = ", ".join(req.service_types) or "a provider"
             if req.rule == "all" and len(lost):
                 reasons.append(
                     f"{req.name}: {lost_weight:,.0f} people at {len(lost)} demand point(s) "
-                    f"({_listed(ids)}) cannot be reached within {req.minutes:g} minutes from any "
-                    f"site allowed to house {', '.join(req.service_types) or 'a provider'}; "
+                    f"({listed_ids(ids)}) cannot be reached within {req.minutes:g} minutes "
+                    f"from any site allowed to house {providers}; "
                     "the rule 'all' needs every point covered"
                 )
             elif achievable + 1e-6 < target:
@@ -534,7 +386,7 @@ class CoLocationModel:
                     f"{req.name}: need {target / total:.3f} of demand covered "
                     f"({target:,.0f} of {total:,.0f}) but at most {achievable / total:.3f} "
                     f"({achievable:,.0f}) is achievable; {lost_weight:,.0f} people at "
-                    f"{len(lost)} point(s) ({_listed(ids)}) are beyond {req.minutes:g} minutes "
+                    f"{len(lost)} point(s) ({listed_ids(ids)}) are beyond {req.minutes:g} minutes "
                     "of every allowed site"
                 )
         return reasons
@@ -545,7 +397,7 @@ class CoLocationModel:
         self, elastic: bool
     ) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[pulp.LpVariable], dict[str, Any]]:
         """Create the PuLP problem; ``elastic`` adds slack to soft rows and minimises it."""
-        problem = pulp.LpProblem(_clean_names([self.name])[0], pulp.LpMinimize)
+        problem = pulp.LpProblem(clean_names([self.name])[0], pulp.LpMinimize)
         n_sites = len(self.site_ids)
         opened = problem.add_variable_dicts("open", self._site_names, 0, 1, pulp.LpBinary)
         open_vars = [opened[name] for name in self._site_names]
@@ -571,7 +423,7 @@ class CoLocationModel:
             lo, hi = starts[k], starts[k + 1]
             problem.addConstraint(
                 pulp.LpConstraint(
-                    _expr(housed_vars[lo:hi], np.ones(hi - lo)), 0, f"house_{name}", 1
+                    linear_expr(housed_vars[lo:hi], np.ones(hi - lo)), 0, f"house_{name}", 1
                 )
             )
         for p in np.flatnonzero(self.open_lower[self.pair_site] < 1):
@@ -605,7 +457,7 @@ class CoLocationModel:
                 ]
             row = pulp.LpAffineExpression(coefs)
             rhs = side.rhs - side.constant
-            name = _clean_names([side.name])[0]
+            name = clean_names([side.name])[0]
             if elastic:
                 scale = max(abs(rhs), float(np.abs(side.site_coef).sum()), 1.0)
                 row[slack(name, scale)] = 1.0 if side.sense == ">=" else -1.0
@@ -639,7 +491,7 @@ class CoLocationModel:
         slack: Callable[[str, float], pulp.LpVariable],
         slacks: dict[str, Any],
     ) -> None:
-        req_name = _clean_names([req.name])[0]
+        req_name = clean_names([req.name])[0]
         provide_vars: list[pulp.LpVariable] = []
         reach_rows: list[sparse.csr_array] = []
         for g, (reach, providers) in enumerate(zip(req.reach, req.providers, strict=True)):
@@ -656,7 +508,7 @@ class CoLocationModel:
             for s, lo, hi in zip(useful.tolist(), los.tolist(), his.tolist(), strict=True):
                 name = f"provides_{req_name}_{g}_{self._site_names[s]}"
                 var = problem.add_variable(name, 0, 1)
-                row = _expr([housed_vars[p] for p in order[lo:hi]], -np.ones(hi - lo))
+                row = linear_expr([housed_vars[p] for p in order[lo:hi]], -np.ones(hi - lo))
                 row[var] = 1.0
                 problem.addConstraint(pulp.LpConstraint(row, -1, name, 0))
                 provide_vars.append(var)
@@ -672,7 +524,7 @@ class CoLocationModel:
             members = links.indices[links.indptr[d] : links.indptr[d + 1]]
             if len(members) == 0 or (req.rule != "all" and weights[d] <= 0):
                 continue
-            row = _expr([provide_vars[i] for i in members], np.ones(len(members)))
+            row = linear_expr([provide_vars[i] for i in members], np.ones(len(members)))
             name = f"cover_{req_name}_{demand_name}"
             if req.rule == "all":
                 if elastic:
@@ -697,13 +549,13 @@ class CoLocationModel:
         self, problem: pulp.LpProblem, housed_vars: list[pulp.LpVariable]
     ) -> None:
         for type_a, type_b, mask_a, mask_b in self.incompatible:
-            label = "_".join(_clean_names([type_a, type_b]))
+            label = "_".join(clean_names([type_a, type_b]))
             in_a = np.flatnonzero(mask_a[self.pair_service])
             in_b = np.flatnonzero(mask_b[self.pair_service])
             shared = np.intersect1d(self.pair_site[in_a], self.pair_site[in_b])
             flags: dict[tuple[int, int], pulp.LpVariable] = {}
             for side, (type_name, pairs) in enumerate(((type_a, in_a), (type_b, in_b))):
-                type_label = _clean_names([type_name])[0]
+                type_label = clean_names([type_name])[0]
                 for s in shared.tolist():
                     name = f"hosts_{label}_{type_label}_{self._site_names[s]}"
                     flags[side, s] = problem.add_variable(name, 0, 1, pulp.LpBinary)
@@ -714,7 +566,7 @@ class CoLocationModel:
                     name = f"{flag.name}_{self._service_names[self.pair_service[p]]}"
                     problem.addConstraint(pulp.LpConstraint(row, -1, name, 0))
             for s in shared.tolist():
-                row = _expr([flags[0, s], flags[1, s]], [1.0, 1.0])
+                row = linear_expr([flags[0, s], flags[1, s]], [1.0, 1.0])
                 name = f"incompatible_{label}_{self._site_names[s]}"
                 problem.addConstraint(pulp.LpConstraint(row, -1, name, 1))
 
@@ -929,9 +781,9 @@ class CoLocationModel:
             ids = [self.demand_ids[d] for d in points]
             weight = float(req.weights[points].sum())
             reasons.append(
-                f"{req.name}: {weight:,.0f} people at {len(ids)} demand point(s) ({_listed(ids)}) "
-                f"cannot all be covered within {req.minutes:g} minutes together with the other "
-                "rules; relax the rule 'all' to a share or add a site"
+                f"{req.name}: {weight:,.0f} people at {len(ids)} demand point(s) "
+                f"({listed_ids(ids)}) cannot all be covered within {req.minutes:g} minutes "
+                "together with the other rules; relax the rule 'all' to a share or add a site"
             )
         if not reasons:
             reasons.append(

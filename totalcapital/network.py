@@ -46,8 +46,10 @@ Snapping and access legs
 ------------------------
 A point is snapped to its nearest graph node (``scipy.spatial.cKDTree``). The snap distance is
 covered at :data:`ACCESS_SPEED_KMH` (20 km/h: a car park, a drive, a field path for a centroid)
-and added at both ends of a route. Points further than the scenario's ``snap_warning_m`` from
-any road node are logged as warnings and flagged ``far`` in :attr:`TravelTimes.snapping`.
+and added at both ends of a route, except that two points snapping to the same node go straight
+from one to the other at that speed (so a point is 0 minutes from itself). Points
+further than the scenario's ``snap_warning_m`` from any road node are logged as warnings and
+flagged ``far`` in :attr:`TravelTimes.snapping`.
 
 Straight-line fallback
 ----------------------
@@ -122,7 +124,7 @@ ACCESS_SPEED_KMH = 20.0
 
 # Bump when the graph or matrix layout changes so stale cache files are never read.
 _CACHE_VERSION = 1
-# Zero-length edges (two OSM nodes at one spot) must still count as edges for the solver.
+# Zero-length edges (two OSM nodes at one spot) must keep a positive weight to stay edges.
 _MIN_EDGE_MINUTES = 1e-9
 # Dijkstra keeps a dense sources x nodes array; this bounds it to about 400 MB of float64.
 _MAX_DIJKSTRA_CELLS = 50_000_000
@@ -359,17 +361,21 @@ class RoadNetwork:
         node_index : numpy.ndarray of int
         distance_m : numpy.ndarray of float
         """
+        return self._snap_xy(_point_coordinates(points))
+
+    def _snap_xy(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._tree is None:
             self._tree = cKDTree(np.column_stack([self.x, self.y]))
-        xy = _point_coordinates(points)
         if len(xy) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         distance, node = self._tree.query(xy)
         return node.astype(np.int64), distance.astype(np.float64)
 
 
-def _point_coordinates(points: gpd.GeoSeries) -> np.ndarray:
+def _point_coordinates(points: gpd.GeoSeries | np.ndarray) -> np.ndarray:
     """An (n, 2) array of x, y; polygons and lines give their representative point."""
+    if isinstance(points, np.ndarray):
+        return points.reshape(-1, 2).astype(np.float64)
     geometry = gpd.GeoSeries(points)
     if len(geometry) and not (geometry.geom_type == "Point").all():
         geometry = geometry.representative_point()
@@ -445,14 +451,10 @@ def travel_minutes(
         ``len(origins) x len(destinations)`` minutes; inf when unreachable or beyond the cutoff,
         never NaN.
     """
-    origin_nodes, origin_snap = network.snap(origins)
-    destination_nodes, destination_snap = network.snap(destinations)
     return _routed_minutes(
         network,
-        origin_nodes,
-        origin_snap,
-        destination_nodes,
-        destination_snap,
+        _point_coordinates(origins),
+        _point_coordinates(destinations),
         cutoff_minutes,
         access_speed_kmh,
     )
@@ -460,13 +462,13 @@ def travel_minutes(
 
 def _routed_minutes(
     network: RoadNetwork,
-    origin_nodes: np.ndarray,
-    origin_snap: np.ndarray,
-    destination_nodes: np.ndarray,
-    destination_snap: np.ndarray,
+    origin_xy: np.ndarray,
+    destination_xy: np.ndarray,
     cutoff_minutes: float | None,
     access_speed_kmh: float,
 ) -> np.ndarray:
+    origin_nodes, origin_snap = network._snap_xy(origin_xy)
+    destination_nodes, destination_snap = network._snap_xy(destination_xy)
     unique_origins, origin_column = np.unique(origin_nodes, return_inverse=True)
     unique_destinations, destination_column = np.unique(destination_nodes, return_inverse=True)
     if len(unique_destinations) < len(unique_origins):
@@ -479,8 +481,22 @@ def _routed_minutes(
         )
     minutes = node_minutes[np.ix_(origin_column.ravel(), destination_column.ravel())]
     metres_per_minute = access_speed_kmh * 1000.0 / 60.0
-    minutes = minutes + (origin_snap / metres_per_minute)[:, None]
-    minutes = minutes + (destination_snap / metres_per_minute)[None, :]
+    minutes += (origin_snap / metres_per_minute)[:, None]
+    minutes += (destination_snap / metres_per_minute)[None, :]
+    # Two points that snap to the same node go straight across at access speed rather than
+    # out to the road and back (a point to itself costs nothing); row blocks bound the memory.
+    rows_per_block = max(1, _MAX_DIJKSTRA_CELLS // 4 // max(1, len(destination_xy)))
+    for start in range(0, len(origin_xy), rows_per_block):
+        rows = slice(start, start + rows_per_block)
+        same_node = origin_nodes[rows, None] == destination_nodes[None, :]
+        if not same_node.any():
+            continue
+        block = origin_xy[rows]
+        direct_m = np.hypot(
+            block[:, 0:1] - destination_xy[None, :, 0], block[:, 1:2] - destination_xy[None, :, 1]
+        )
+        direct = np.where(same_node, direct_m / metres_per_minute, np.inf)
+        np.minimum(minutes[rows], direct, out=minutes[rows])
     if cutoff_minutes is not None:
         minutes[minutes > cutoff_minutes] = np.inf
     return minutes
@@ -604,8 +620,9 @@ def compute_travel_times(
         road_speeds_kmh, blue_light_factor, snap_warning_m, cache_dir and optionally cache;
         ``cache=False`` or ``cache_dir=None`` disables the disk cache).
     cutoff_minutes : float, optional
-        Times above this become inf (pass the largest response standard divided by the
-        smallest blue-light factor).
+        Normal-speed minutes above this become inf. A standard of T blue-light minutes reaches
+        T x factor normal minutes, so pass the largest standard times the largest blue-light
+        factor (at least 1).
     progress : callable, optional
         Called as ``progress(step, fraction)`` after each stage.
 
@@ -657,8 +674,6 @@ def compute_travel_times(
     demand_ids = [str(i) for i in demand.index]
     site_xy = _point_coordinates(sites.geometry)
     demand_xy = _point_coordinates(demand.geometry)
-    site_points = gpd.GeoSeries(gpd.points_from_xy(site_xy[:, 0], site_xy[:, 1]), crs=27700)
-    demand_points = gpd.GeoSeries(gpd.points_from_xy(demand_xy[:, 0], demand_xy[:, 1]), crs=27700)
 
     cache_file = None
     source_hash = None
@@ -697,10 +712,8 @@ def compute_travel_times(
 
     snapping = None
     if method == "straight_line":
-        minutes = straight_line_minutes(site_points, demand_points, speed, circuity, cutoff_minutes)
-        site_to_site = straight_line_minutes(
-            site_points, site_points, speed, circuity, cutoff_minutes
-        )
+        minutes = straight_line_minutes(site_xy, demand_xy, speed, circuity, cutoff_minutes)
+        site_to_site = straight_line_minutes(site_xy, site_xy, speed, circuity, cutoff_minutes)
         logger.info(
             "Computed straight-line travel times: %s sites x %s demand points at %g km/h, "
             "circuity %g",
@@ -712,23 +725,19 @@ def compute_travel_times(
     else:
         network = RoadNetwork.from_osm(network_path, road_speeds, cache_dir=cache_dir)
         report("road graph", 0.5)
-        site_nodes, site_snap = network.snap(site_points)
-        demand_nodes, demand_snap = network.snap(demand_points)
+        _, site_snap = network._snap_xy(site_xy)
+        _, demand_snap = network._snap_xy(demand_xy)
         snapping = _snapping_table(site_ids, site_snap, demand_ids, demand_snap, snap_warning_m)
         # One search from the sites serves both matrices.
         both = _routed_minutes(
             network,
-            site_nodes,
-            site_snap,
-            np.concatenate([demand_nodes, site_nodes]),
-            np.concatenate([demand_snap, site_snap]),
+            site_xy,
+            np.concatenate([demand_xy, site_xy]),
             cutoff_minutes,
             ACCESS_SPEED_KMH,
         )
         minutes = np.ascontiguousarray(both[:, : len(demand_ids)])
         site_to_site = np.ascontiguousarray(both[:, len(demand_ids) :])
-        # A site is at zero minutes from itself, not two access legs away.
-        np.fill_diagonal(site_to_site, 0.0)
         logger.info(
             "Computed road travel times: %s sites x %s demand points (%s pairs beyond %s)",
             f"{len(site_ids):,}",

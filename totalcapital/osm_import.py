@@ -459,15 +459,22 @@ def fire_stations_from_home_office(
     northing = pd.to_numeric(table["STATION_NORTHING"], errors="coerce")
     usable = easting.notna() & northing.notna() & (easting > 0) & (northing > 0)
     if not usable.all():
-        left_out = table.loc[~usable, "STATION_NAME"]
-        # With an area given, these may well lie elsewhere: say so without alarming.
-        log = logger.warning if within is None else logger.info
-        log(
-            "%s: %s fire stations have no usable easting/northing and were left out: %s",
-            csv_path,
-            len(left_out),
-            ", ".join(left_out.astype(str)),
-        )
+        left_out = ", ".join(table.loc[~usable, "STATION_NAME"].astype(str))
+        if within is None:
+            logger.warning(
+                "%s: %s fire stations have no usable easting/northing and were left out: %s",
+                csv_path,
+                int((~usable).sum()),
+                left_out,
+            )
+        else:
+            # Their location is unknown, so they most likely belong to some other area.
+            logger.info(
+                "%s: skipped %s fire stations without usable coordinates",
+                csv_path,
+                int((~usable).sum()),
+            )
+            logger.debug("Skipped fire stations: %s", left_out)
     stations = gpd.GeoDataFrame(
         {
             "site_id": [f"HO-{i + 1}" for i in np.flatnonzero(usable.to_numpy())],

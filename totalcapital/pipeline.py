@@ -62,12 +62,16 @@ def load_demand(scenario: Scenario, estate: Estate, record: RunRecord) -> gpd.Ge
 
 
 def _travel_cutoff(scenario: Scenario) -> float | None:
-    """The longest time any standard looks at, at the fastest blue-light speed."""
+    """The longest normal-speed time any standard looks at.
+
+    Blue-light minutes are normal minutes divided by the factor, so a T-minute standard
+    looks at normal times up to T x factor.
+    """
     largest = scenario.largest_standard_minutes
     if largest is None:
         return None
-    factors = [f for f in scenario.travel.blue_light_factor.values() if f > 0] or [1.0]
-    return largest / min(min(factors), 1.0)
+    factors = [f for f in scenario.travel.blue_light_factor.values() if f > 0]
+    return largest * max([1.0, *factors])
 
 
 def run_scenario(

@@ -1,0 +1,40 @@
+"""The co-location core reaches published optima of Holmberg's SSCFLP instances."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "benchmarks" / "sscflp_holmberg"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from sscflp import published_optimum, read_instance, solve_core  # noqa: E402
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.mark.parametrize("name", ["p1", "p3", "p6", "p9", "p14", "p23"])
+def test_published_optimum_reached(name):
+    path = DATA / name
+    model = solve_core(read_instance(path))
+    assert model.solution.status == "optimal"
+    assert model.solution.objective == pytest.approx(published_optimum(path), abs=1e-6)
+
+
+def test_reader_layout():
+    instance = read_instance(DATA / "p1")
+    assert instance.cost.shape == (50, 10)  # customers x facilities
+    assert instance.capacity[:3].tolist() == [258.0, 128.0, 296.0]
+    assert instance.opening_cost[0] == 366.0
+    assert instance.demand[:3].tolist() == [49.0, 29.0, 23.0]
+    assert published_optimum(DATA / "p1") == 8848.0
+
+
+def test_cbc_reaches_the_same_optimum():
+    path = DATA / "p9"
+    model = solve_core(read_instance(path), solver="cbc")
+    assert (model.solution.solver, model.solution.status) == ("cbc", "optimal")
+    assert model.solution.objective == pytest.approx(published_optimum(path), abs=1e-6)
