@@ -126,7 +126,7 @@ def synthetic_county(n_sites: int, n_services: int, n_demand: int, seed: int = 1
     return estate, demand, travel
 
 
-def county_scenario(time_limit: float, max_move_km: float) -> Scenario:
+def county_scenario(time_limit: float, max_move_km: float, budget: float) -> Scenario:
     return Scenario.model_validate(
         {
             "name": "synthetic_county",
@@ -145,7 +145,7 @@ def county_scenario(time_limit: float, max_move_km: float) -> Scenario:
                 "incompatible": [["police_station", "care_home"]],
                 "lease_exit_at_break_only": True,
             },
-            "finance": {"capital_budget": 50_000_000.0, "receipts_recycled_share": 0.5},
+            "finance": {"capital_budget": budget, "receipts_recycled_share": 0.5},
             "solver": {"name": "highs", "time_limit_seconds": time_limit, "mip_gap": 0.001},
         }
     )
@@ -209,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         f"synthetic county: {len(estate.sites)} sites, {len(estate.services)} services, "
         f"{len(demand)} demand points ({time.perf_counter() - started:.1f} s to generate)"
     )
-    scenario = county_scenario(args.time_limit, args.max_move_km)
+    # Backlog of kept sites counts as capex: today's plan needs the whole backlog funded.
+    budget = 1.1 * float(estate.sites["backlog_cost"].sum())
+    scenario = county_scenario(args.time_limit, args.max_move_km, budget)
     started = time.perf_counter()
     model = CoLocationModel.from_estate(estate, scenario, travel, demand)
     build = time.perf_counter() - started

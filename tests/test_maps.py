@@ -229,3 +229,19 @@ def test_comparison_map_has_a_pane_per_result(tmp_path):
     assert "colocate" in page and "dispose_all" in page
     assert f"{comparison.m1.get_name()}, {comparison.m2.get_name()}" in page
     assert "Leaflet.Sync" not in page
+
+
+def test_result_with_no_sites_still_gives_a_page():
+    result = make_result()
+    empty = dataclasses.replace(
+        result,
+        sites=result.sites.iloc[0:0],
+        moves=result.moves.iloc[0:0],
+        demand=None,
+        areas=None,
+        coverage=result.coverage.iloc[0:0],
+    )
+    fmap = maps.scenario_map(empty, tiles=False)
+    assert feature_groups(fmap) == {}
+    assert not any(isinstance(c, folium.map.FitBounds) for c in fmap._children.values())
+    assert 'class="folium-map"' in rendered(fmap)

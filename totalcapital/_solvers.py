@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pulp
 
 from ._errors import SolverError
@@ -61,8 +62,12 @@ def run_solver(
     time_limit: float | None,
     mip_gap: float | None,
     threads: int | None,
+    warm_start: bool = False,
 ) -> SolverRun:
     """Solve ``problem`` with ``"highs"`` or ``"cbc"`` and return the honest status.
+
+    With ``warm_start`` the variables' initial values (``LpVariable.setInitialValue``) are
+    offered to the solver as a starting plan; a start that breaks a rule is simply not used.
 
     Raises
     ------
@@ -70,10 +75,80 @@ def run_solver(
         If the solver name is unknown or the solver itself fails.
     """
     if solver == "highs":
-        return _run_highs(problem, time_limit, mip_gap, threads)
+        return _run_highs(problem, time_limit, mip_gap, threads, warm_start)
     if solver == "cbc":
-        return _run_cbc(problem, time_limit, mip_gap, threads)
+        return _run_cbc(problem, time_limit, mip_gap, threads, warm_start)
     raise SolverError(f"solver: expected 'highs' or 'cbc', found '{solver}'")
+
+
+class BulkHiGHS(pulp.HiGHS):
+    """``pulp.HiGHS`` that hands the model to highspy in bulk arrays and can start from a plan.
+
+    PuLP's own transfer calls ``addRow`` once per constraint, which takes longer than building
+    the model itself at county scale; here columns, costs, integrality and rows go across in a
+    few array calls. Variable and row indices are set exactly as PuLP's transfer sets them, so
+    PuLP reads the solution back unchanged.
+    """
+
+    def __init__(self, *args: object, warm_start: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.warm_start = warm_start
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        import highspy
+
+        highs = lp.solverModel
+        inf = highspy.kHighsInf
+        variables = lp.variables()
+        n = len(variables)
+        for i, var in enumerate(variables):
+            var.index = i
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        cost = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
+        columns = np.arange(n, dtype=np.int32)
+        highs.addVars(n, lower, upper)
+        highs.changeColsCost(n, columns, cost)
+        if self.mip:
+            integer = np.array(
+                [i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32
+            )
+            if len(integer):
+                kinds = np.full(len(integer), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+                highs.changeColsIntegrality(len(integer), integer, kinds)
+
+        constraints = list(lp._constraints.values())
+        m = len(constraints)
+        starts = np.zeros(m, dtype=np.int32)
+        row_lower = np.empty(m)
+        row_upper = np.empty(m)
+        indices: list[int] = []
+        values: list[float] = []
+        for i, row in enumerate(constraints):
+            row.index = i
+            starts[i] = len(indices)
+            indices.extend(var.index for var in row.keys())
+            values.extend(row.values())
+            lb, ub = row.getLb(), row.getUb()
+            row_lower[i] = -inf if lb is None else lb
+            row_upper[i] = inf if ub is None else ub
+        highs.addRows(
+            m,
+            row_lower,
+            row_upper,
+            len(indices),
+            starts,
+            np.array(indices, dtype=np.int32),
+            np.array(values, dtype=float),
+        )
+        if self.warm_start:
+            given = [(v.index, v.varValue) for v in variables if v.varValue is not None]
+            if given:
+                index, value = zip(*given, strict=True)
+                highs.setSolution(
+                    len(given), np.array(index, dtype=np.int32), np.array(value, dtype=float)
+                )
 
 
 def _gap_status(gap: float) -> str:
@@ -81,13 +156,22 @@ def _gap_status(gap: float) -> str:
 
 
 def _run_highs(
-    problem: pulp.LpProblem, time_limit: float | None, mip_gap: float | None, threads: int | None
+    problem: pulp.LpProblem,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    warm_start: bool,
 ) -> SolverRun:
     import highspy
 
     # A fixed seed keeps runs identical; HiGHS' MIP search is deterministic for a fixed seed.
-    solver = pulp.HiGHS(
-        msg=False, timeLimit=time_limit, gapRel=mip_gap, threads=threads, random_seed=0
+    solver = BulkHiGHS(
+        msg=False,
+        timeLimit=time_limit,
+        gapRel=mip_gap,
+        threads=threads,
+        random_seed=0,
+        warm_start=warm_start,
     )
     started = time.perf_counter()
     try:
@@ -136,7 +220,11 @@ def _cbc_figure(log_text: str, label: str) -> float:
 
 
 def _run_cbc(
-    problem: pulp.LpProblem, time_limit: float | None, mip_gap: float | None, threads: int | None
+    problem: pulp.LpProblem,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    warm_start: bool,
 ) -> SolverRun:
     with tempfile.TemporaryDirectory(prefix="totalcapital-cbc-") as folder:
         log_path = Path(folder) / "cbc.log"
@@ -148,7 +236,7 @@ def _run_cbc(
             gapRel=mip_gap,
             threads=threads,
             logPath=str(log_path),
-            options=["randomCbcSeed 1"],
+            warmStart=warm_start,
         )
         started = time.perf_counter()
         try:

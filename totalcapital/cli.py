@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .results import _umask
 from ._errors import (
     EstateValidationError,
     InfeasibleScenario,
@@ -144,6 +145,7 @@ def _write_map_atomically(fmap, path: Path, self_contained: bool) -> Path:
     os.close(handle)
     try:
         write_map(fmap, Path(staging), self_contained=self_contained)
+        os.chmod(staging, 0o666 & ~_umask())  # mkstemp makes the file private
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)

@@ -647,9 +647,10 @@ def _bounds(result: ScenarioResult) -> list[list[float]] | None:
     frames = [result.sites.geometry]
     if result.demand is not None and not result.demand.empty:
         frames.append(result.demand.geometry)
-    geometry = pd.concat([f.to_crs("EPSG:4326") for f in frames if len(f)])
-    if geometry.empty:
+    frames = [f.to_crs("EPSG:4326") for f in frames if len(f)]
+    if not frames:
         return None
+    geometry = pd.concat(frames)
     west, south, east, north = geometry.total_bounds
     return [[float(south), float(west)], [float(north), float(east)]]
 

@@ -126,6 +126,12 @@ def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_result(
     result: ScenarioResult,
     folder: str | Path,
@@ -144,6 +150,8 @@ def write_result(
         _write_tables(result, staging)
         for writer in extra_writers or []:
             writer(result, staging)
+        # mkdtemp makes the folder private; give it the permissions a plain mkdir would.
+        os.chmod(staging, 0o777 & ~_umask())
         if folder.exists():
             retired = folder.with_name(f".{folder.name}.old")
             if retired.exists():
