@@ -46,8 +46,13 @@ def estate(sites: list[dict[str, Any]], services: list[dict[str, Any]]) -> Estat
 
 
 def scenario(**sections: Any) -> Scenario:
-    """A scenario with F = 10 (rate 0, 10 years) and free moves unless a section says otherwise."""
-    finance = {"discount_rate": 0.0, "horizon_years": 10, "moving_cost_per_staff": 1500.0}
+    """A scenario with F = 10 (rate 0, 10 years from 1 January 2026)."""
+    finance = {
+        "discount_rate": 0.0,
+        "horizon_years": 10,
+        "moving_cost_per_staff": 1500.0,
+        "start_date": AS_OF.date(),
+    }
     finance.update(sections.pop("finance", {}))
     return Scenario.model_validate({"name": "case", "finance": finance, **sections})
 
@@ -134,8 +139,8 @@ def demand(weights: dict[str, float]):
 
 
 def solve(estate_: Estate, scenario_: Scenario, travel_=None, demand_=None) -> CoLocationModel:
-    """Build and solve with the fixed plan start date."""
-    return CoLocationModel.from_estate(estate_, scenario_, travel_, demand_, as_of=AS_OF).solve()
+    """Build and solve (lease breaks are judged from the scenario's start date)."""
+    return CoLocationModel.from_estate(estate_, scenario_, travel_, demand_).solve()
 
 
 def decisions(model: CoLocationModel) -> dict[str, str]:

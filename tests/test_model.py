@@ -531,3 +531,19 @@ def test_identical_results_run_to_run():
     assert runs[0].objective == runs[1].objective
     pd.testing.assert_series_equal(runs[0].assignment, runs[1].assignment)
     pd.testing.assert_series_equal(runs[0].site_decision, runs[1].site_decision)
+
+
+def test_todays_plan_is_offered_as_the_start_only_when_allowed():
+    model = CoLocationModel.from_estate(two_sites(), scenario())
+    assert model._offer_today_as_start()
+    starts = {v.name: v.varValue for v in model.housed_vars + model.open_vars}
+    assert starts == {
+        "housed_SA__A": 1.0,
+        "housed_SA__B": 0.0,
+        "housed_SB__A": 0.0,
+        "housed_SB__B": 1.0,
+        "open_A": 1.0,
+        "open_B": 1.0,
+    }
+    locked = CoLocationModel.from_estate(two_sites(), scenario(locks={"dispose_sites": ["B"]}))
+    assert not locked._offer_today_as_start()

@@ -7,7 +7,8 @@ Where each scenario rule enters the model:
 * ``rules.capabilities``, ``rules.candidate_sites``, ``max_move_km`` (the service's own, else
   ``rules.max_move_km``; straight line between site points): prune (service, site) pairs. The
   capability rule applies at every site, today's included; the candidate list and the distance
-  limit never remove today's site.
+  limit never remove today's site. No service moves into a ``surplus`` site (it has been
+  declared unneeded; make it ``operational`` to offer it).
 * ``rules.allow_disposals`` (False keeps every existing site), ``locks.keep_sites``,
   ``rules.covenants`` with ``covenant_forbids_disposal``, ``rules.dispose_listed`` with
   ``listed``, ``rules.lease_exit_at_break_only`` with ``lease_break``: fix ``open = 1``.
@@ -165,7 +166,9 @@ def _allowed_pairs(
         km = np.hypot(origin[:, 0:1] - xy[None, :, 0], origin[:, 1:2] - xy[None, :, 1]) / 1000.0
         near[limited] = km <= limit[limited, None] + 1e-9
 
-    movers = (listed & near) | is_current
+    # A surplus site has been declared unneeded: services may leave it but not move in.
+    receivable = (sites["status"] != "surplus").to_numpy(dtype=bool)
+    movers = (listed & near & receivable[None, :]) | is_current
     allowed = capable & np.where(stays[:, None], is_current, movers)
     stuck_at_closed = stays & (upper[current] == 0)
     for k in np.flatnonzero(stuck_at_closed):
@@ -344,6 +347,8 @@ def estate_arrays(
     site_pos = pd.Series(np.arange(len(sites)), index=sites.index)
     current = site_pos.reindex(services["current_site"].to_numpy()).to_numpy(dtype=int)
 
+    if as_of is None:
+        as_of = pd.Timestamp(scenario.finance.start_date)
     lower, upper, reasons = _site_bounds(sites, scenario, costs, as_of)
     allowed, pair_reasons = _allowed_pairs(estate, sites, services, scenario, current, upper)
     reasons += pair_reasons

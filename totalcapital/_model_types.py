@@ -108,14 +108,18 @@ class Solution:
     Attributes
     ----------
     status : str
-        ``"optimal"`` (proven: gap 0), ``"gap_limit"`` (stopped within the scenario's
-        ``mip_gap``), ``"time_limit"`` (stopped by the time limit: a feasible plan, not proven).
+        ``"optimal"``: the solver proved no plan is better by more than the scenario's
+        ``solver.mip_gap`` (``gap`` gives the exact remaining gap, 0.0 when fully proven);
+        ``"time_limit"``: stopped by the time limit with a feasible plan that is not proven
+        (``gap`` and ``best_bound`` say how far from proven it may be). Other solver stops
+        with a plan are named after the solver's words (e.g. ``"iteration_limit"``).
     solver : str
         ``"highs"`` or ``"cbc"``.
     solver_status : str
         The solver's own words.
     objective, best_bound, gap : float
-        Whole-life NPV cost (£), the solver's proven lower bound, relative gap.
+        Whole-life NPV cost (£), the solver's proven lower bound (£), relative gap
+        ``(objective - best_bound) / |objective|`` as the solver computed it.
     build_seconds, solve_seconds : float
     site_decision : pandas.Series
         site_id -> "keep", "dispose", "exit_lease", "build", "not_built".

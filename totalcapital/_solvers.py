@@ -24,7 +24,7 @@ from ._errors import SolverError
 
 log = logging.getLogger(__name__)
 
-#: A run that stopped within the requested gap but with a positive gap left.
+#: A relative gap below this is reported as 0 (fully proven).
 PROVEN_GAP_TOLERANCE = 1e-9
 
 
@@ -35,7 +35,7 @@ class SolverRun:
     Attributes
     ----------
     status : str
-        ``"optimal"`` (proven, gap 0), ``"gap_limit"`` (stopped within the requested relative gap),
+        ``"optimal"`` (proven within the requested relative gap; ``gap`` says how close),
         ``"time_limit"`` (stopped by the time limit with a feasible solution), ``"infeasible"``,
         or another lower-case reason when no solution was found (``"no_solution"``).
     solver_status : str
@@ -63,8 +63,13 @@ def run_solver(
     mip_gap: float | None,
     threads: int | None,
     warm_start: bool = False,
+    integral_objective: bool = False,
 ) -> SolverRun:
     """Solve ``problem`` with ``"highs"`` or ``"cbc"`` and return the honest status.
+
+    With ``integral_objective`` (every objective coefficient an integer, so every plan's cost is
+    an integer) a plan within 1 of the bound is proven optimal: the solver may stop there and
+    the run is reported ``"optimal"``.
 
     With ``warm_start`` the variables' initial values (``LpVariable.setInitialValue``) are
     offered to the solver as a starting plan; a start that breaks a rule is simply not used.
@@ -75,9 +80,9 @@ def run_solver(
         If the solver name is unknown or the solver itself fails.
     """
     if solver == "highs":
-        return _run_highs(problem, time_limit, mip_gap, threads, warm_start)
+        return _run_highs(problem, time_limit, mip_gap, threads, warm_start, integral_objective)
     if solver == "cbc":
-        return _run_cbc(problem, time_limit, mip_gap, threads, warm_start)
+        return _run_cbc(problem, time_limit, mip_gap, threads, warm_start, integral_objective)
     raise SolverError(f"solver: expected 'highs' or 'cbc', found '{solver}'")
 
 
@@ -151,8 +156,17 @@ class BulkHiGHS(pulp.HiGHS):
                 )
 
 
-def _gap_status(gap: float) -> str:
-    return "optimal" if not gap > PROVEN_GAP_TOLERANCE else "gap_limit"
+#: Below 1, an integer-valued objective's gap proves optimality.
+INTEGRAL_ABS_GAP = 1.0 - 1e-6
+
+
+def _proven_gap(gap: float, objective: float, bound: float, integral: bool) -> float:
+    """The gap of a run the solver calls optimal; 0 when nothing better can exist."""
+    if not gap > PROVEN_GAP_TOLERANCE:
+        return 0.0
+    if integral and objective - bound < INTEGRAL_ABS_GAP:
+        return 0.0
+    return gap
 
 
 def _run_highs(
@@ -161,6 +175,7 @@ def _run_highs(
     mip_gap: float | None,
     threads: int | None,
     warm_start: bool,
+    integral: bool,
 ) -> SolverRun:
     import highspy
 
@@ -169,6 +184,7 @@ def _run_highs(
         msg=False,
         timeLimit=time_limit,
         gapRel=mip_gap,
+        gapAbs=INTEGRAL_ABS_GAP if integral else None,
         threads=threads,
         random_seed=0,
         warm_start=warm_start,
@@ -192,8 +208,12 @@ def _run_highs(
     else:
         bound, gap = objective, 0.0
     status_enum = highspy.HighsModelStatus
-    if model_status == status_enum.kOptimal:
-        status = _gap_status(gap)
+    if model_status == status_enum.kOptimal and is_mip and not math.isfinite(bound):
+        # HiGHS can return a MIP start as "Optimal" when presolve gave up on the model; without
+        # a finite bound nothing is proven.
+        status = "unproven"
+    elif model_status == status_enum.kOptimal:
+        status, gap = "optimal", _proven_gap(gap, objective, bound, integral)
     elif model_status in (status_enum.kInfeasible, status_enum.kUnboundedOrInfeasible):
         status = "infeasible"
     elif model_status == status_enum.kTimeLimit:
@@ -225,6 +245,7 @@ def _run_cbc(
     mip_gap: float | None,
     threads: int | None,
     warm_start: bool,
+    integral: bool,
 ) -> SolverRun:
     with tempfile.TemporaryDirectory(prefix="totalcapital-cbc-") as folder:
         log_path = Path(folder) / "cbc.log"
@@ -234,6 +255,7 @@ def _run_cbc(
             msg=False,
             timeLimit=time_limit,
             gapRel=mip_gap,
+            gapAbs=INTEGRAL_ABS_GAP if integral else None,
             threads=threads,
             logPath=str(log_path),
             warmStart=warm_start,
@@ -266,7 +288,7 @@ def _run_cbc(
             bound, gap = objective, 0.0
         if math.isnan(gap):
             gap = abs(objective - bound) / max(abs(objective), 1e-10)
-        status = _gap_status(gap)
+        status, gap = "optimal", _proven_gap(gap, objective, bound, integral)
     elif "time" in lowered:
         status = "time_limit"
     else:

@@ -45,6 +45,8 @@ __all__ = ["CoLocationModel", "CoverageRequirement", "SideConstraint", "Solution
 #: Site kinds: how a site that is not kept is named in the decisions.
 SITE_KINDS = ("freehold", "leasehold", "candidate")
 _CLOSED_DECISION = {"freehold": "dispose", "leasehold": "exit_lease", "candidate": "not_built"}
+#: Relative slack on share rows (of the total demand weight).
+SHARE_TOLERANCE = 1e-6
 _OPEN_DECISION = {"freehold": "keep", "leasehold": "keep", "candidate": "build"}
 
 
@@ -79,6 +81,11 @@ class CoLocationModel:
     Objective ``whole_life_npv_cost``: constant + sum_s fixed_cost_s open[s] +
     sum_(k,s) assignment_cost_ks housed[k][s]. The constant enters the solver as a variable fixed
     at 1, so the solver's objective, bound and gap are in the same £ as the plan's totals.
+
+    Solving: HiGHS (default) receives the model in bulk arrays; CBC runs as PuLP's bundled
+    binary. When today's placement is known and allowed, it is offered as the starting plan, so
+    a time-limited run returns a plan no worse than today. When every objective coefficient is
+    an integer, a plan within 1 of the bound is proven optimal.
 
     Attributes
     ----------
@@ -330,7 +337,7 @@ class CoLocationModel:
         demand : geopandas.GeoDataFrame, optional
             Demand points (index demand_id, column ``weight``); default the estate's demand.
         as_of : pandas.Timestamp, optional
-            The plan's start date, for lease breaks; default today.
+            The plan's start date, for lease breaks; default ``scenario.finance.start_date``.
         """
         from ._estate_model import estate_arrays
 
@@ -537,12 +544,15 @@ class CoLocationModel:
             problem.addConstraint(pulp.LpConstraint(row, 1, name, 0))
             share_terms.append((covered, float(weights[d])))
         if req.rule != "all":
+            # A target equal to the best achievable cover (no worse than today) is met with
+            # equality; a relative margin keeps HiGHS' presolve from rounding it infeasible.
+            tolerance = SHARE_TOLERANCE * max(1.0, float(weights.sum()))
             row = pulp.LpAffineExpression(share_terms)
             if elastic:
                 row[slack(f"share_{req_name}", float(weights.sum()))] = 1.0
                 slacks[f"share:{r}"] = row
             problem.addConstraint(
-                pulp.LpConstraint(row, 1, f"share_{req_name}", req.target_weight - 1e-6)
+                pulp.LpConstraint(row, 1, f"share_{req_name}", req.target_weight - tolerance)
             )
 
     def _add_incompatible(
@@ -590,8 +600,18 @@ class CoLocationModel:
             feasible solution).
         """
         warm = self._offer_today_as_start()
+        integral = all(
+            np.array_equal(values, np.round(values))
+            for values in (self.fixed_cost, self.pair_cost, np.array([self.objective_constant]))
+        )
         run = run_solver(
-            self.problem, self.solver_name, self.time_limit, self.mip_gap, self.threads, warm
+            self.problem,
+            self.solver_name,
+            self.time_limit,
+            self.mip_gap,
+            self.threads,
+            warm_start=warm,
+            integral_objective=integral,
         )
         log.info(
             "Solved '%s' with %s: %s (%s), objective %.2f, gap %.2g, %.2f s",
@@ -648,11 +668,10 @@ class CoLocationModel:
             for is_open, kind in zip(opened, self.site_kind, strict=True)
         ]
         objective = float(pulp.value(self.problem.objective))
-        solver_gap = run.gap if math.isfinite(run.gap) else 0.0
-        # The solver's bound is in the same £ (the constant is inside the model), but a bound
-        # reported as +-inf or missing is replaced by the objective only when the run is proven.
+        # The constant is inside the model, so the solver's bound is in the same £ as the plan.
         bound = run.best_bound if math.isfinite(run.best_bound) else math.nan
-        if run.status == "optimal":
+        solver_gap = run.gap if math.isfinite(run.gap) else math.nan
+        if run.status == "optimal" and not solver_gap > 0:
             bound, solver_gap = objective, 0.0
         coverage, demand_cover = self._coverage_tables(opened, site_of)
         return Solution(
@@ -724,7 +743,7 @@ class CoLocationModel:
                     "weight_covered_after": weight_after,
                     "share_before": weight_before / total if total > 0 else 1.0,
                     "share_after": weight_after / total if total > 0 else 1.0,
-                    "met": bool(weight_after >= target - 1e-6 * max(total, 1.0)),
+                    "met": bool(weight_after >= target - SHARE_TOLERANCE * max(total, 1.0)),
                 }
             )
             columns[f"{req.name}_before"] = before
@@ -762,55 +781,6 @@ class CoLocationModel:
         -------
         list of str
         """
-        problem, _, _, slacks = self._build(elastic=True)
-        limit = None if self.time_limit is None else max(self.time_limit, 1.0)
-        run = run_solver(problem, self.solver_name, limit, 1e-6, self.threads)
-        if not run.has_solution:
-            return [
-                "no plan satisfies the rules that cannot be relaxed (each service housed once, "
-                "locks, incompatible service types, lease and covenant rules); check the locks "
-                "and the candidate site lists"
-            ]
-        reasons: list[str] = []
-        uncovered: dict[int, list[int]] = {}
-        for key, row in slacks.items():
-            slack_var = next(v for v in row if v.name.startswith("slack_"))
-            amount = slack_var.varValue or 0.0
-            if amount <= 1e-6:
-                continue
-            kind, *rest = key.split(":")
-            if kind == "capacity":
-                site = int(rest[0])
-                reasons.append(
-                    f"site {self.site_ids[site]}: {amount:,.0f} m2 more floor space needed than "
-                    f"its {self.capacity[site]:,.0f} m2"
-                )
-            elif kind == "cover":
-                uncovered.setdefault(int(rest[0]), []).append(int(rest[1]))
-            elif kind == "share":
-                req = self.coverage[int(rest[0])]
-                total = float(req.weights.sum())
-                target = req.target_weight
-                reasons.append(
-                    f"{req.name}: need share {target / total:.3f} of demand within "
-                    f"{req.minutes:g} minutes but only {(target - amount) / total:.3f} is "
-                    f"achievable together with the other rules ({amount:,.0f} people short)"
-                )
-            else:
-                side = next(c for c in self.side_constraints if c.name == rest[0])
-                reasons.append(f"{side.label} short by £{amount:,.0f}")
-        for r, points in uncovered.items():
-            req = self.coverage[r]
-            ids = [self.demand_ids[d] for d in points]
-            weight = float(req.weights[points].sum())
-            reasons.append(
-                f"{req.name}: {weight:,.0f} people at {len(ids)} demand point(s) "
-                f"({listed_ids(ids)}) cannot all be covered within {req.minutes:g} minutes "
-                "together with the other rules; relax the rule 'all' to a share or add a site"
-            )
-        if not reasons:
-            reasons.append(
-                "the solver reported the model infeasible but an elastic re-solve found no "
-                "violated standard; check locks, lease and covenant rules"
-            )
-        return reasons
+        from ._diagnose import elastic_reasons
+
+        return elastic_reasons(self)
