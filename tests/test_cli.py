@@ -33,8 +33,14 @@ def demo_runs(tmp_path_factory):
     outputs = {}
     for name in ("baseline", "colocate", "blue-light-hub"):
         result = invoke(
-            "-q", "run", SCENARIOS / f"{name}.yaml", "--output-dir", out / "output",
-            "--maps-dir", out / "maps", "--no-tiles",
+            "-q",
+            "run",
+            SCENARIOS / f"{name}.yaml",
+            "--output-dir",
+            out / "output",
+            "--maps-dir",
+            out / "maps",
+            "--no-tiles",
         )
         assert result.exit_code == 0, result.output
         outputs[name] = (out / "output" / name, out / "maps" / f"{name}.html", result.output)
@@ -42,16 +48,24 @@ def demo_runs(tmp_path_factory):
 
 
 def test_demo_scenarios_solve_to_optimal_with_standards_met(demo_runs):
-    for name, (folder, map_path, output) in demo_runs.items():
+    for name, (folder, map_path, _) in demo_runs.items():
         result = load_result(folder)
         assert result.solve["status"] == "optimal", name
         assert result.solve["gap"] <= 1e-4
         assert result.coverage["met"].all(), name
         assert (result.coverage["share_after"] >= result.coverage["share_before"] - 1e-9).all()
         assert map_path.is_file() and map_path.stat().st_size > 10_000
-        for written in ("sites.csv", "moves.csv", "disposals.csv", "ledger.csv",
-                        "coverage.csv", "summary.json", "results.gpkg", "results.xlsx",
-                        "decision_record.json"):
+        for written in (
+            "sites.csv",
+            "moves.csv",
+            "disposals.csv",
+            "ledger.csv",
+            "coverage.csv",
+            "summary.json",
+            "results.gpkg",
+            "results.xlsx",
+            "decision_record.json",
+        ):
             assert (folder / written).is_file(), (name, written)
 
 
@@ -140,7 +154,9 @@ def test_bad_estate_keeps_the_previous_results(tmp_path, demo_runs):
     sites.to_file(register, layer="sites")
     scenario = tmp_path / "baseline.yaml"
     scenario.write_text(
-        (SCENARIOS / "baseline.yaml").read_text().replace("../data/estates/malton.gpkg", str(register)),
+        (SCENARIOS / "baseline.yaml")
+        .read_text()
+        .replace("../data/estates/malton.gpkg", str(register)),
         encoding="utf-8",
     )
     result = invoke("run", scenario, "--output-dir", out, "--maps-dir", tmp_path / "maps")
@@ -168,10 +184,32 @@ def test_infeasible_scenario_says_why_and_exits_non_zero(tmp_path):
 
 def test_override_changes_the_solver(tmp_path):
     result = invoke(
-        "-q", "run", SCENARIOS / "colocate.yaml", "--override", "cbc",
-        "--output-dir", tmp_path, "--maps-dir", tmp_path / "maps", "--no-tiles",
+        "-q",
+        "run",
+        SCENARIOS / "colocate.yaml",
+        "--override",
+        "cbc",
+        "--output-dir",
+        tmp_path,
+        "--maps-dir",
+        tmp_path / "maps",
+        "--no-tiles",
     )
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "colocate" / "summary.json").read_text())
     assert record["solve"]["solver"] == "cbc"
     assert record["scenario"]["applied_overrides"] == ["cbc"]
+
+
+def test_run_never_replaces_a_folder_that_is_not_a_result(tmp_path):
+    precious = tmp_path / "output" / "colocate"
+    precious.mkdir(parents=True)
+    (precious / "estate.gpkg").write_bytes(b"the user's own file")
+    result = invoke(
+        "-q", "run", SCENARIOS / "colocate.yaml", "--output-dir", tmp_path / "output",
+        "--maps-dir", tmp_path / "maps", "--no-tiles",
+    )
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "not replacing it" in result.output
+    assert (precious / "estate.gpkg").read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in precious.parent.iterdir()) == ["colocate"]

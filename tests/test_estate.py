@@ -1,4 +1,4 @@
-"""Loading and validating estate registers: each kind of bad input is named by file, id and column."""
+"""Loading and validating estate registers: each bad input is named by file, id and column."""
 
 from __future__ import annotations
 

@@ -22,13 +22,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from .results import _umask
 from ._errors import (
     EstateValidationError,
     InfeasibleScenario,
     SolverError,
     TotalCapitalError,
 )
+from .results import _umask
 
 app = typer.Typer(
     name="totalcapital",
@@ -41,6 +41,15 @@ app = typer.Typer(
 EXIT_BAD_INPUT = 1
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
+
+# Options shared by several commands.
+SelfContained = Annotated[
+    bool, typer.Option("--self-contained", help="Inline every map asset (works offline).")
+]
+Tiles = Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")]
+Postcodes = Annotated[
+    Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
+]
 
 console = Console(soft_wrap=True)
 error_console = Console(stderr=True, soft_wrap=True)
@@ -92,9 +101,7 @@ def validate(
     path: Annotated[Path, typer.Argument(help="GeoPackage, workbook, folder or sites file.")],
     services: Annotated[Path | None, typer.Option(help="Services file, if separate.")] = None,
     demand: Annotated[Path | None, typer.Option(help="Demand file, if separate.")] = None,
-    postcodes: Annotated[
-        Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
-    ] = None,
+    postcodes: Postcodes = None,
 ) -> None:
     """Check an estate register and list every problem (exit 1 if there are any)."""
     from .estate import load_estate
@@ -172,13 +179,9 @@ def run(
     maps_dir: Annotated[Path, typer.Option(help="Maps go to MAPS_DIR/<scenario>.html.")] = Path(
         "maps"
     ),
-    postcodes: Annotated[
-        Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
-    ] = None,
-    self_contained: Annotated[
-        bool, typer.Option("--self-contained", help="Inline every map asset (works offline).")
-    ] = False,
-    tiles: Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")] = True,
+    postcodes: Postcodes = None,
+    self_contained: SelfContained = False,
+    tiles: Tiles = True,
 ) -> None:
     """Solve a scenario; write its tables, workbook, decision record and map; print the summary."""
     from .exports import decision_record, write_decision_record, write_xlsx
@@ -236,10 +239,8 @@ def compare(
     map_path: Annotated[
         Path | None, typer.Option("--map", help="Two-pane map (default maps/A-vs-B.html).")
     ] = None,
-    self_contained: Annotated[
-        bool, typer.Option("--self-contained", help="Inline every map asset (works offline).")
-    ] = False,
-    tiles: Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")] = True,
+    self_contained: SelfContained = False,
+    tiles: Tiles = True,
 ) -> None:
     """Compare two runs side by side and write a two-pane map."""
     from .exports import comparison_rich_table
@@ -257,11 +258,11 @@ def compare(
 @app.command("map")
 def map_command(
     folder: Annotated[Path, typer.Argument(help="An output folder written by 'run'.")],
-    out: Annotated[Path | None, typer.Option(help="HTML file (default maps/<scenario>.html).")] = None,
-    self_contained: Annotated[
-        bool, typer.Option("--self-contained", help="Inline every map asset (works offline).")
-    ] = False,
-    tiles: Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")] = True,
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file (default maps/<scenario>.html).")
+    ] = None,
+    self_contained: SelfContained = False,
+    tiles: Tiles = True,
 ) -> None:
     """Draw a run's map again from its written files."""
     from .maps import scenario_map
@@ -303,7 +304,9 @@ def import_osm(
         boundary = None
         if authority is not None:
             if boundaries is None:
-                raise TotalCapitalError("--authority needs --boundaries (an ONS boundaries GeoJSON)")
+                raise TotalCapitalError(
+                    "--authority needs --boundaries (an ONS boundaries GeoJSON)"
+                )
             boundary = authority_boundary(boundaries, authority)
         authoritative = None
         if fire_stations is not None:

@@ -242,7 +242,9 @@ def _locate_inputs(path: Path, services: Path | None, demand: Path | None):
 
 def _label(src: tuple[Path, str | None]) -> str:
     path, layer = src
-    return f"{path.name}:{layer}" if layer and path.suffix.lower() in (".gpkg", ".xlsx") else path.name
+    return (
+        f"{path.name}:{layer}" if layer and path.suffix.lower() in (".gpkg", ".xlsx") else path.name
+    )
 
 
 def load_estate(
@@ -521,7 +523,9 @@ def _geometry_from_columns(checker, frame, ids, label, postcode_index) -> gpd.Ge
             for row, code in zip(
                 wanted_ids[~hit], frame.loc[wanted, postcode_col][~hit], strict=True
             ):
-                checker.add(label, row, postcode_col, "a postcode in the Code-Point Open file", code)
+                checker.add(
+                    label, row, postcode_col, "a postcode in the Code-Point Open file", code
+                )
             hit_index = frame.index[wanted][hit]
             xs.loc[hit_index] = found[hit].x.to_numpy()
             ys.loc[hit_index] = found[hit].y.to_numpy()
@@ -561,7 +565,11 @@ def _capability_columns(frame: pd.DataFrame, known: set[str]) -> list[str]:
             continue
         values = frame[column]
         present = values[~_is_blank(values)].astype("string").str.strip().str.lower()
-        if len(present) and present.isin(_TRUE | _FALSE).all() and present.isin({"true", "false", "yes", "no"}).any():
+        if (
+            len(present)
+            and present.isin(_TRUE | _FALSE).all()
+            and present.isin({"true", "false", "yes", "no"}).any()
+        ):
             flags.append(name)
     return flags
 
@@ -570,7 +578,9 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
     frame = frame.copy()
     ids = _ids(checker, frame, "site_id", label)
     if ids is None:
-        ids = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+        ids = pd.Series(
+            [f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object
+        )
     out = pd.DataFrame(index=frame.index)
     out["site_id"] = ids
     for column, required in _SITE_TEXT.items():
@@ -595,7 +605,13 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
             out[column] = values
         else:
             out[column] = _numbers(
-                checker, frame, ids, column, required, label, default=default,
+                checker,
+                frame,
+                ids,
+                column,
+                required,
+                label,
+                default=default,
                 positive=(column == "gia_m2"),
             )
     for column, default in _SITE_BOOL.items():
@@ -622,8 +638,19 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
     else:
         out["lease_break"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
 
-    known = set(out.columns) | {"site_id", "lon", "lat", "longitude", "latitude", "lng",
-                                 "easting", "northing", "x", "y", "postcode"}
+    known = set(out.columns) | {
+        "site_id",
+        "lon",
+        "lat",
+        "longitude",
+        "latitude",
+        "lng",
+        "easting",
+        "northing",
+        "x",
+        "y",
+        "postcode",
+    }
     capabilities = _capability_columns(frame, known)
     for column in capabilities:
         out[column] = _booleans(checker, frame, ids, column, label, False)
@@ -643,14 +670,21 @@ def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_la
     frame = frame.copy()
     ids = _ids(checker, frame, "service_id", label)
     if ids is None:
-        ids = pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object)
+        ids = pd.Series(
+            [f"row {i + 1}" for i in range(len(frame))], index=frame.index, dtype=object
+        )
     out = pd.DataFrame(index=frame.index)
     out["service_id"] = ids
     for column, required in _SERVICE_TEXT.items():
         out[column] = _text(checker, frame, ids, column, required, label)
     for column, required in _SERVICE_NUMBERS.items():
         out[column] = _numbers(
-            checker, frame, ids, column, required, label,
+            checker,
+            frame,
+            ids,
+            column,
+            required,
+            label,
             default=np.nan if column == "max_move_km" else 0.0,
             positive=column in ("space_m2", "max_move_km"),
         )
@@ -674,8 +708,11 @@ def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_la
     too_big = out["space_m2"] > largest
     for row, value in zip(ids[too_big], out["space_m2"][too_big], strict=True):
         checker.add(
-            label, row, "space_m2",
-            f"no more than the largest site's floor space ({largest:,.0f} m2)", value,
+            label,
+            row,
+            "space_m2",
+            f"no more than the largest site's floor space ({largest:,.0f} m2)",
+            value,
         )
     services = pd.DataFrame(out).set_index("service_id")
     services.index.name = "service_id"
@@ -684,7 +721,9 @@ def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_la
 
 def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
     frame = frame.copy()
-    id_col = "demand_id" if "demand_id" in frame.columns or frame.index.name == "demand_id" else None
+    id_col = (
+        "demand_id" if "demand_id" in frame.columns or frame.index.name == "demand_id" else None
+    )
     if id_col is None:
         checker.add(label, None, "demand_id", "a column 'demand_id'", _found("no such column"))
         return gpd.GeoDataFrame({"weight": []}, geometry=[], crs=BNG)
@@ -716,4 +755,3 @@ def _normalise(
     services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
     demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
     return Estate(sites_gdf, services_df, demand_gdf, sites_label, capabilities)
-

@@ -104,7 +104,9 @@ def run_scenario(
             progress(name, fraction)
 
     if scenario.estate is None:
-        raise ScenarioError(f"scenario '{scenario.name}': 'estate' (the register to plan) is missing")
+        raise ScenarioError(
+            f"scenario '{scenario.name}': 'estate' (the register to plan) is missing"
+        )
     started = time.perf_counter()
     stage("Loading estate", 0.0)
     estate = load_estate(scenario.estate, postcodes=postcodes)

@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 from shapely import linestrings
 
+from ._errors import TotalCapitalError
 from .estate import BNG
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,11 @@ def write_result(
     leaves nothing behind.
     """
     folder = Path(folder)
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / SUMMARY_FILE).is_file():
+        raise TotalCapitalError(
+            f"{folder}: expected an earlier result folder or none, found a folder of other files; "
+            "not replacing it (choose another --output-dir)"
+        )
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -208,7 +214,8 @@ def load_result(folder: str | Path) -> ScenarioResult:
     summary_path = folder / SUMMARY_FILE
     if not summary_path.is_file():
         raise FileNotFoundError(
-            f"{folder}: not a result folder (expected {SUMMARY_FILE}, written by 'totalcapital run')"
+            f"{folder}: expected a result folder written by 'totalcapital run', "
+            f"found no {SUMMARY_FILE}"
         )
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     gpkg = folder / GEOPACKAGE_FILE
@@ -217,8 +224,9 @@ def load_result(folder: str | Path) -> ScenarioResult:
     for column in ("lease_break",):
         if column in sites.columns:
             sites[column] = pd.to_datetime(sites[column])
-    moves = pd.read_csv(folder / "moves.csv", dtype={"service_id": str, "from_site": str,
-                                                     "to_site": str})
+    moves = pd.read_csv(
+        folder / "moves.csv", dtype={"service_id": str, "from_site": str, "to_site": str}
+    )
     demand = None
     if "demand" in layers:
         demand = gpd.read_file(gpkg, layer="demand", engine="pyogrio").set_index("demand_id")

@@ -52,7 +52,7 @@ class LsoaDemand(_Strict):
 
 
 class DemandSettings(_Strict):
-    """Where demand comes from: the estate's ``demand`` layer (default), a points file, or ONS LSOAs."""
+    """Where demand comes from: the estate's ``demand`` layer (default), a points file, or LSOAs."""
 
     points: Path | None = None
     layer: str | None = None
@@ -270,7 +270,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"{path}: expected a mapping of scenario keys, found {type(data).__name__}"
         )
     _resolve_paths(data, path.parent)
-    for name, override in (data.get("overrides") or {}).items():
+    for override in (data.get("overrides") or {}).values():
         if isinstance(override, dict):
             _resolve_paths(override, path.parent)
     return data
@@ -323,9 +323,7 @@ def _format_errors(path: Path | str, exc: ValidationError) -> str:
         where = ".".join(str(p) for p in loc) or "(top level)"
         if error["type"] == "extra_forbidden":
             allowed = _allowed_keys(Scenario, loc)
-            lines.append(
-                f"  - unknown key '{where}'; allowed keys here: {', '.join(allowed)}"
-            )
+            lines.append(f"  - unknown key '{where}'; allowed keys here: {', '.join(allowed)}")
         elif error["type"] == "missing":
             lines.append(f"  - '{where}' is required but missing")
         else:
