@@ -126,7 +126,9 @@ def synthetic_county(n_sites: int, n_services: int, n_demand: int, seed: int = 1
     return estate, demand, travel
 
 
-def county_scenario(time_limit: float, max_move_km: float, budget: float) -> Scenario:
+def county_scenario(
+    time_limit: float, max_move_km: float, budget: float, local_search: str = "auto"
+) -> Scenario:
     return Scenario.model_validate(
         {
             "name": "synthetic_county",
@@ -146,7 +148,12 @@ def county_scenario(time_limit: float, max_move_km: float, budget: float) -> Sce
                 "lease_exit_at_break_only": True,
             },
             "finance": {"capital_budget": budget, "receipts_recycled_share": 0.5},
-            "solver": {"name": "highs", "time_limit_seconds": time_limit, "mip_gap": 0.001},
+            "solver": {
+                "name": "highs",
+                "time_limit_seconds": time_limit,
+                "mip_gap": 0.001,
+                "local_search": local_search,
+            },
         }
     )
 
@@ -201,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--max-move-km", type=float, default=4.0)
     parser.add_argument("--no-textbook", action="store_true")
+    parser.add_argument("--local-search", choices=["auto", "on", "off"], default="auto")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -211,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Backlog of kept sites counts as capex: today's plan needs the whole backlog funded.
     budget = 1.1 * float(estate.sites["backlog_cost"].sum())
-    scenario = county_scenario(args.time_limit, args.max_move_km, budget)
+    scenario = county_scenario(args.time_limit, args.max_move_km, budget, args.local_search)
     started = time.perf_counter()
     model = CoLocationModel.from_estate(estate, scenario, travel, demand)
     build = time.perf_counter() - started
@@ -227,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         f"solver_status='{solution.solver_status}' objective={solution.objective:,.0f} "
         f"bound={solution.best_bound:,.0f} gap={solution.gap:.4%}"
     )
+    if solution.local_search:
+        print(f"local search: {solution.local_search}")
     print(
         f"sites kept={int((solution.site_decision == 'keep').sum())} "
         f"disposed={int((solution.site_decision == 'dispose').sum())} "

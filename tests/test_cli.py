@@ -206,8 +206,14 @@ def test_run_never_replaces_a_folder_that_is_not_a_result(tmp_path):
     precious.mkdir(parents=True)
     (precious / "estate.gpkg").write_bytes(b"the user's own file")
     result = invoke(
-        "-q", "run", SCENARIOS / "colocate.yaml", "--output-dir", tmp_path / "output",
-        "--maps-dir", tmp_path / "maps", "--no-tiles",
+        "-q",
+        "run",
+        SCENARIOS / "colocate.yaml",
+        "--output-dir",
+        tmp_path / "output",
+        "--maps-dir",
+        tmp_path / "maps",
+        "--no-tiles",
     )
     assert result.exit_code == EXIT_BAD_INPUT
     assert "not replacing it" in result.output

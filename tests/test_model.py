@@ -535,7 +535,9 @@ def test_identical_results_run_to_run():
 
 def test_todays_plan_is_offered_as_the_start_only_when_allowed():
     model = CoLocationModel.from_estate(two_sites(), scenario())
-    assert model._offer_today_as_start()
+    today = model.today_plan()
+    assert today is not None
+    model.offer_start(today.opened, today.site_of)
     starts = {v.name: v.varValue for v in model.housed_vars + model.open_vars}
     assert starts == {
         "housed_SA__A": 1.0,
@@ -546,4 +548,4 @@ def test_todays_plan_is_offered_as_the_start_only_when_allowed():
         "open_B": 1.0,
     }
     locked = CoLocationModel.from_estate(two_sites(), scenario(locks={"dispose_sites": ["B"]}))
-    assert not locked._offer_today_as_start()
+    assert locked.today_plan() is None

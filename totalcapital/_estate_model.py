@@ -396,5 +396,6 @@ def estate_arrays(
         "time_limit": solver.time_limit_seconds,
         "mip_gap": solver.mip_gap,
         "threads": solver.threads,
+        "local_search": solver.local_search,
         "reasons": reasons,
     }

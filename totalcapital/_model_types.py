@@ -131,6 +131,8 @@ class Solution:
     demand_cover : pandas.DataFrame
         Index demand_id; columns ``{name}_before`` and ``{name}_after`` (bool).
     pruned_pairs, allowed_pairs : int
+    local_search : str
+        What the neighbourhood search did before the full solve ("" when it did not run).
     """
 
     status: str
@@ -147,6 +149,7 @@ class Solution:
     demand_cover: pd.DataFrame
     pruned_pairs: int
     allowed_pairs: int
+    local_search: str = ""
 
 
 def clean_names(ids: Sequence[Any]) -> list[str]:

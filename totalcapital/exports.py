@@ -73,6 +73,7 @@ SOLVE_LABELS = {
     "build_seconds": "Model build time (s)",
     "solve_seconds": "Solve time (s)",
     "travel_method": "Travel times",
+    "local_search": "Neighbourhood search",
 }
 
 #: Packages whose versions a decision record states.

@@ -21,6 +21,7 @@ import pulp
 from scipy import sparse
 
 from ._errors import InfeasibleScenario, SolverError
+from ._local_search import SEARCH_TIME_SHARE, Plan, SearchReport, improve, uses_search
 from ._model_types import (
     CoverageRequirement,
     SideConstraint,
@@ -144,6 +145,7 @@ class CoLocationModel:
         mip_gap: float | None,
         threads: int | None,
         reasons: list[str],
+        local_search: str = "auto",
     ) -> None:
         started = time.perf_counter()
         self.name = name
@@ -169,6 +171,7 @@ class CoLocationModel:
         self.time_limit = time_limit
         self.mip_gap = mip_gap
         self.threads = threads
+        self.local_search = local_search
         self.solution = None
         self._site_names = clean_names(site_ids)
         self._service_names = clean_names(service_ids)
@@ -221,6 +224,7 @@ class CoLocationModel:
         threads: int | None = None,
         pruned_before: int = 0,
         reasons: Sequence[str] = (),
+        local_search: str = "auto",
     ) -> CoLocationModel:
         """Build the model from plain arrays.
 
@@ -265,6 +269,10 @@ class CoLocationModel:
             Pairs already removed by the caller (added to ``pruned_pairs``).
         reasons : sequence of str
             Infeasibility reasons the caller already found; raised with the core's own.
+        local_search : {"auto", "on", "off"}
+            Improve today's plan neighbourhood by neighbourhood before the full solve
+            (:mod:`totalcapital._local_search`); "auto" does so for models of more than
+            20,000 allowed (service, site) pairs.
 
         Returns
         -------
@@ -314,6 +322,7 @@ class CoLocationModel:
             mip_gap=mip_gap,
             threads=threads,
             reasons=list(reasons),
+            local_search=local_search,
         )
 
     @classmethod
@@ -417,6 +426,8 @@ class CoLocationModel:
         housed = problem.add_variable_dicts("housed", pair_keys, 0, 1, pulp.LpBinary)
         housed_vars = [housed[key] for key in pair_keys]
         slacks: dict[str, Any] = {}
+        # How each helper variable follows from a plan, so a start can give every value.
+        aux: list[tuple[Any, ...]] = []
         violation: list[tuple[pulp.LpVariable, float]] = []
 
         def slack(name: str, scale: float) -> pulp.LpVariable:
@@ -453,8 +464,8 @@ class CoLocationModel:
             problem.addConstraint(pulp.LpConstraint(row, -1, f"capacity_{name}", 0))
 
         for r, req in enumerate(self.coverage):
-            self._add_coverage(problem, r, req, housed_vars, elastic, slack, slacks)
-        self._add_incompatible(problem, housed_vars)
+            self._add_coverage(problem, r, req, housed_vars, elastic, slack, slacks, aux)
+        self._add_incompatible(problem, housed_vars, aux)
         for side in self.side_constraints:
             coefs = [(open_vars[s], float(c)) for s, c in enumerate(side.site_coef) if c != 0]
             if side.pair_coef is not None and len(self.pair_site):
@@ -484,8 +495,11 @@ class CoLocationModel:
             if self.objective_constant:
                 # A variable fixed at 1 carries the constant so solvers report full £ figures.
                 one = problem.add_variable("objective_constant", 1, 1)
+                aux.append(("one", one))
                 terms.append((one, self.objective_constant))
             problem += pulp.LpAffineExpression(terms), "whole_life_npv_cost"
+        if not elastic:
+            self._aux = aux
         return problem, open_vars, housed_vars, slacks
 
     def _add_coverage(
@@ -497,6 +511,7 @@ class CoLocationModel:
         elastic: bool,
         slack: Callable[[str, float], pulp.LpVariable],
         slacks: dict[str, Any],
+        aux: list[tuple[Any, ...]],
     ) -> None:
         req_name = clean_names([req.name])[0]
         provide_vars: list[pulp.LpVariable] = []
@@ -519,6 +534,7 @@ class CoLocationModel:
                 row[var] = 1.0
                 problem.addConstraint(pulp.LpConstraint(row, -1, name, 0))
                 provide_vars.append(var)
+                aux.append(("provides", var, r, g, s))
             reach_rows.append(reach[useful])
         if not provide_vars:
             return
@@ -540,6 +556,7 @@ class CoLocationModel:
                 problem.addConstraint(pulp.LpConstraint(row, 1, name, 1))
                 continue
             covered = problem.add_variable(f"covered_{req_name}_{demand_name}", 0, 1)
+            aux.append(("covered", covered, r, d))
             row[covered] = -1.0
             problem.addConstraint(pulp.LpConstraint(row, 1, name, 0))
             share_terms.append((covered, float(weights[d])))
@@ -556,7 +573,10 @@ class CoLocationModel:
             )
 
     def _add_incompatible(
-        self, problem: pulp.LpProblem, housed_vars: list[pulp.LpVariable]
+        self,
+        problem: pulp.LpProblem,
+        housed_vars: list[pulp.LpVariable],
+        aux: list[tuple[Any, ...]],
     ) -> None:
         for type_a, type_b, mask_a, mask_b in self.incompatible:
             label = "_".join(clean_names([type_a, type_b]))
@@ -569,6 +589,7 @@ class CoLocationModel:
                 for s in shared.tolist():
                     name = f"hosts_{label}_{type_label}_{self._site_names[s]}"
                     flags[side, s] = problem.add_variable(name, 0, 1, pulp.LpBinary)
+                    aux.append(("hosts", flags[side, s], (mask_a, mask_b)[side], s))
                 for p in pairs[np.isin(self.pair_site[pairs], shared)].tolist():
                     s = int(self.pair_site[p])
                     flag = flags[side, s]
@@ -585,6 +606,11 @@ class CoLocationModel:
     def solve(self) -> CoLocationModel:
         """Solve with the chosen solver and fill :attr:`solution`.
 
+        Today's plan, when allowed, is the start. On large models (see ``local_search``) it is
+        first improved neighbourhood by neighbourhood for up to 60% of the time limit; the full
+        model then gets the rest of the time limit, starting from the improved plan, and its
+        bound gives the reported gap.
+
         Returns
         -------
         CoLocationModel
@@ -599,19 +625,26 @@ class CoLocationModel:
             When the solver stopped without any plan (e.g. the time limit hit before the first
             feasible solution).
         """
-        warm = self._offer_today_as_start()
-        integral = all(
-            np.array_equal(values, np.round(values))
-            for values in (self.fixed_cost, self.pair_cost, np.array([self.objective_constant]))
-        )
+        started = time.perf_counter()
+        deadline = None if self.time_limit is None else started + self.time_limit
+        start = self.today_plan()
+        search = None
+        if start is not None and uses_search(self.local_search, len(self.pair_site)):
+            search_deadline = (
+                None if self.time_limit is None else started + SEARCH_TIME_SHARE * self.time_limit
+            )
+            start, search = improve(self, start, search_deadline)
+        if start is not None:
+            self.offer_start(start.opened, start.site_of)
+        limit = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         run = run_solver(
             self.problem,
             self.solver_name,
-            self.time_limit,
+            limit,
             self.mip_gap,
             self.threads,
-            warm_start=warm,
-            integral_objective=integral,
+            warm_start=start is not None,
+            integral_objective=self.integral_objective,
         )
         log.info(
             "Solved '%s' with %s: %s (%s), objective %.2f, gap %.2g, %.2f s",
@@ -631,38 +664,82 @@ class CoLocationModel:
                 f"({run.solver_status}); raise solver.time_limit_seconds "
                 f"(now {self.time_limit}) or loosen solver.mip_gap"
             )
-        self.solution = self._read_solution(run)
+        self.solution = self._read_solution(run, time.perf_counter() - started, search)
         return self
 
-    def _offer_today_as_start(self) -> bool:
-        """Set today's plan (every existing site kept, nothing moved) as the solver's start.
+    @property
+    def integral_objective(self) -> bool:
+        """Every objective coefficient is an integer, so a plan within 1 of the bound is optimal."""
+        return all(
+            np.array_equal(values, np.round(values))
+            for values in (self.fixed_cost, self.pair_cost, np.array([self.objective_constant]))
+        )
 
-        Today's plan is often feasible, so the solver has a plan from the first second and a
-        time-limited run returns a plan at least as good as today. Nothing is offered when a
-        lock or rule forbids today's plan outright.
+    def today_plan(self) -> Plan | None:
+        """Today's plan (every existing site kept, nothing moved), if the model allows it.
+
+        Today's plan is often feasible, so offered as the solver's start it gives a plan from
+        the first second and a time-limited run returns a plan at least as good as today. None
+        when today is unknown or a lock or rule forbids it outright.
         """
         if self.current_site is None:
-            return False
+            return None
         at_today = self.pair_site == self.current_site[self.pair_service]
         n_services = len(self.service_ids)
         housed_once = np.bincount(self.pair_service[at_today], minlength=n_services) == 1
         opened = np.where(self.site_kind == "candidate", self.open_lower > 0, True)
         opened &= self.open_upper > 0
         if not housed_once.all() or not opened[self.current_site].all():
-            return False
-        for var, value in zip(self.open_vars, opened.tolist(), strict=True):
-            var.setInitialValue(float(value))
-        for var, value in zip(self.housed_vars, at_today.tolist(), strict=True):
-            var.setInitialValue(float(value))
-        return True
+            return None
+        return Plan(opened.astype(bool), self.current_site.copy())
 
-    def _read_solution(self, run: SolverRun) -> Solution:
+    def offer_start(self, opened: np.ndarray, site_of: np.ndarray) -> None:
+        """Set a plan (open per site, site position per service) as the solver's start."""
+        chosen = self.pair_site == site_of[self.pair_service]
+        for var, value in zip(self.open_vars, np.asarray(opened, bool).tolist(), strict=True):
+            var.setInitialValue(float(value))
+        for var, value in zip(self.housed_vars, chosen.tolist(), strict=True):
+            var.setInitialValue(float(value))
+        # Helper variables get their values too: a complete start is used as it stands, while
+        # HiGHS would spend a sub-solve completing a partial one.
+        site_of = np.asarray(site_of)
+        n_sites = len(self.site_ids)
+        hosting: dict[tuple[int, int], np.ndarray] = {}
+        covered: dict[int, np.ndarray] = {}
+        for kind, var, *where in self._aux:
+            if kind == "one":
+                value = True
+            elif kind == "provides":
+                r, g, s = where
+                if (r, g) not in hosting:
+                    hosting[r, g] = np.zeros(n_sites, dtype=bool)
+                    hosting[r, g][site_of[self.coverage[r].providers[g]]] = True
+                value = hosting[r, g][s]
+            elif kind == "covered":
+                r, d = where
+                if r not in covered:
+                    covered[r] = self.covered_points(self.coverage[r], site_of)
+                value = covered[r][d]
+            else:
+                mask, s = where
+                value = bool((site_of[np.asarray(mask, bool)] == s).any())
+            var.setInitialValue(float(value))
+
+    def plan_from_solver(self) -> Plan | None:
+        """The plan in the variables' values after a solve (None if a service is unhoused)."""
         opened = np.array([(v.varValue or 0.0) > 0.5 for v in self.open_vars], dtype=bool)
         chosen = np.array([(v.varValue or 0.0) > 0.5 for v in self.housed_vars], dtype=bool)
         site_of = np.full(len(self.service_ids), -1)
         site_of[self.pair_service[chosen]] = self.pair_site[chosen]
-        if (site_of < 0).any():
+        return None if (site_of < 0).any() else Plan(opened, site_of)
+
+    def _read_solution(
+        self, run: SolverRun, seconds: float, search: SearchReport | None
+    ) -> Solution:
+        plan = self.plan_from_solver()
+        if plan is None:
             raise SolverError(f"Scenario '{self.name}': the solver's plan leaves services unhoused")
+        opened, site_of = plan.opened, plan.site_of
         decisions = [
             (_OPEN_DECISION if is_open else _CLOSED_DECISION)[str(kind)]
             for is_open, kind in zip(opened, self.site_kind, strict=True)
@@ -682,7 +759,7 @@ class CoLocationModel:
             best_bound=bound,
             gap=solver_gap,
             build_seconds=self.build_seconds,
-            solve_seconds=run.seconds,
+            solve_seconds=seconds,
             site_decision=pd.Series(
                 decisions, index=pd.Index(self.site_ids, name="site_id"), dtype=object
             ),
@@ -695,6 +772,7 @@ class CoLocationModel:
             demand_cover=demand_cover,
             pruned_pairs=self.pruned_pairs,
             allowed_pairs=len(self.pair_site),
+            local_search="" if search is None else search.describe(),
         )
 
     def covered_points(self, requirement: CoverageRequirement, site_of: np.ndarray) -> np.ndarray:

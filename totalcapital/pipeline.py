@@ -180,6 +180,8 @@ def build_result(
         "travel_method": travel.method if travel is not None else "none",
         "travel_cached": bool(travel.cached) if travel is not None else False,
     }
+    if solution.local_search:
+        solve["local_search"] = solution.local_search
     return ScenarioResult(
         name=scenario.name,
         scenario=scenario.resolved(),

@@ -1,0 +1,186 @@
+"""The neighbourhood search that improves large plans before the full solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_cases import decisions, placement, scenario, two_sites
+from scipy import sparse
+
+from totalcapital import _local_search as local_search
+from totalcapital._local_search import Plan, improve, neighbourhoods, plan_cost
+from totalcapital._solvers import run_solver
+from totalcapital.model import CoLocationModel, CoverageRequirement, SideConstraint
+
+
+def random_partnership(
+    seed: int = 5, n_sites: int = 36, n_services: int = 54, n_points: int = 80, reach: float = 30
+):
+    """A random estate with every kind of row: two cover rules, budget, partner row, clash.
+
+    Services may move up to ``reach`` units; half the sites are over-provided, so today's plan is
+    feasible (each rule is set from today) and far from the best.
+    """
+    rng = np.random.default_rng(seed)
+    site_xy = rng.uniform(0, 100, (n_sites, 2))
+    holder = np.concatenate([np.arange(n_sites), rng.integers(0, n_sites, n_services - n_sites)])
+    service_xy = site_xy[holder]
+    space = rng.uniform(10, 40, n_services).round()
+    capacity = np.bincount(holder, weights=space, minlength=n_sites) * rng.uniform(
+        1.2, 2.5, n_sites
+    )
+    distance = np.hypot(*(service_xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
+    cost = np.where(distance <= reach, distance * 100, np.inf)
+    fixed = rng.uniform(2_000, 9_000, n_sites).round()
+    kind = rng.choice(["fire", "police", "library", "care"], n_services)
+    # Today police sit only at odd sites and care only at even ones, so they never share.
+    kind[(kind == "police") & (holder % 2 == 0)] = "library"
+    kind[(kind == "care") & (holder % 2 == 1)] = "library"
+    points = rng.uniform(0, 100, (n_points, 2))
+    to_points = np.hypot(*(site_xy[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    weights = rng.integers(100, 1_000, n_points).astype(float)
+
+    def requirement(name: str, types: list[str], radius: float, rule: str, share: float = 1.0):
+        reach = sparse.csr_array(to_points <= radius)
+        providers = np.isin(kind, types)
+        hosts = np.zeros(n_sites, dtype=bool)
+        hosts[holder[providers]] = True
+        before = np.asarray(reach[hosts].sum(axis=0)).ravel() > 0
+        if rule == "share":
+            share = share * float(weights[before].sum()) / float(weights.sum())
+        return CoverageRequirement(
+            name,
+            (reach,),
+            (providers,),
+            weights,
+            rule,
+            share,
+            before,
+            "response",
+            tuple(types),
+            radius,
+        )
+
+    capex = rng.uniform(0, 5_000, n_sites).round()
+    budget = SideConstraint("budget", "capital budget", capex, None, 0.0, "<=", float(capex.sum()))
+    police = kind == "police"
+
+    def police_gain(k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        # Police gain when their services sit at low-numbered sites; today sets the floor.
+        return np.where(police[k], (n_sites - s) * 10.0, 0.0)
+
+    floor = float(police_gain(np.arange(n_services), holder).sum())
+    partner = SideConstraint(
+        "partner_POLICE",
+        "partner POLICE NPV gain",
+        np.zeros(n_sites),
+        police_gain,
+        0.0,
+        ">=",
+        floor,
+    )
+    model = CoLocationModel.from_arrays(
+        fixed,
+        capacity,
+        space,
+        cost,
+        coverage=[
+            requirement("fire", ["fire"], 25.0, "no_worse_than_today"),
+            requirement("library", ["library"], 30.0, "share", share=0.97),
+        ],
+        demand_ids=[f"D{d}" for d in range(n_points)],
+        current_site=holder,
+        side_constraints=[budget, partner],
+        incompatible=[("police", "care", police, kind == "care")],
+        local_search="off",
+    )
+    return model
+
+
+def is_feasible(model: CoLocationModel, plan: Plan) -> bool:
+    """Fix the full model at ``plan`` and ask the solver whether every row holds."""
+    chosen = model.pair_site == plan.site_of[model.pair_service]
+    for var, value in zip(model.open_vars, plan.opened, strict=True):
+        var.lowBound = var.upBound = float(value)
+    for var, value in zip(model.housed_vars, chosen, strict=True):
+        var.lowBound = var.upBound = float(value)
+    run = run_solver(model.problem, "highs", 30.0, 0.0, None)
+    for var in model.open_vars + model.housed_vars:
+        var.lowBound, var.upBound = 0.0, 1.0
+    return run.status == "optimal"
+
+
+def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 6)
+    model = random_partnership()
+    today = model.today_plan()
+    assert is_feasible(model, today)
+    plan, report = improve(model, today, None)
+    assert is_feasible(model, plan)
+    assert report.improved > 0
+    assert report.final_cost == pytest.approx(plan_cost(model, plan))
+    assert plan_cost(model, plan) < plan_cost(model, today)
+    # The full model proves the optimum, which no heuristic plan can beat.
+    model.solve()
+    assert model.solution.status == "optimal"
+    best = model.solution.objective - model.objective_constant
+    assert plan_cost(model, plan) >= best - 1e-6
+
+
+def test_one_neighbourhood_of_every_site_finds_the_optimum(monkeypatch):
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 1_000)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_GAP", 0.0)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SECONDS", 30.0)
+    model = random_partnership(seed=11, n_sites=16, n_services=24, n_points=40, reach=200)
+    plan, report = improve(model, model.today_plan(), None)
+    assert report.passes == 2  # the second pass finds nothing left to gain
+    model.solve()
+    best = model.solution.objective - model.objective_constant
+    assert plan_cost(model, plan) == pytest.approx(best, rel=1e-9)
+
+
+def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
+    # Two clusters of three sites; services may only move inside their cluster.
+    cost = np.full((6, 6), np.inf)
+    for cluster in ([0, 1, 2], [3, 4, 5]):
+        for k in cluster:
+            cost[k, cluster] = 1.0
+    model = CoLocationModel.from_arrays(
+        np.ones(6), np.full(6, 10.0), np.ones(6), cost, current_site=np.arange(6)
+    )
+    groups = neighbourhoods(model, size=3)
+    assert sorted(map(tuple, groups)) == [(0, 1, 2), (3, 4, 5)]
+    assert sorted(np.concatenate(neighbourhoods(model, size=2, seed=4)).tolist()) == list(range(6))
+
+
+def test_separate_places_are_each_solved_exactly(monkeypatch):
+    """Two places far apart; in each, the cheap site takes the other's service."""
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 2)
+    cost = np.full((4, 4), np.inf)
+    cost[np.ix_([0, 1], [0, 1])] = [[0.0, 50.0], [30.0, 0.0]]
+    cost[np.ix_([2, 3], [2, 3])] = [[0.0, 20.0], [70.0, 0.0]]
+    model = CoLocationModel.from_arrays(
+        np.array([100.0, 400.0, 500.0, 200.0]),
+        np.full(4, 10.0),
+        np.full(4, 5.0),
+        cost,
+        site_ids=["A1", "A2", "B1", "B2"],
+        service_ids=["a1", "a2", "b1", "b2"],
+        current_site=np.arange(4),
+    )
+    plan, report = improve(model, model.today_plan(), None)
+    assert plan.opened.tolist() == [True, False, False, True]
+    assert plan.site_of.tolist() == [0, 0, 3, 3]
+    assert report.improved == 2
+    assert report.final_cost == 100 + 30 + 200 + 20
+
+
+def test_scenario_switch_runs_the_search_and_the_full_solve_still_proves():
+    on = CoLocationModel.from_estate(two_sites(), scenario(solver={"local_search": "on"})).solve()
+    off = CoLocationModel.from_estate(two_sites(), scenario(solver={"local_search": "off"})).solve()
+    assert "neighbourhood solves" in on.solution.local_search
+    assert off.solution.local_search == ""
+    assert on.solution.status == off.solution.status == "optimal"
+    assert decisions(on) == decisions(off) == {"A": "keep", "B": "dispose"}
+    assert placement(on) == {"SA": "A", "SB": "A"}
+    assert on.solution.objective == off.solution.objective == -100_000

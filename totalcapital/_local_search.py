@@ -1,0 +1,345 @@
+"""Improve a large plan one neighbourhood at a time before the whole model is solved.
+
+At county scale the solver spends its whole time limit on the root of the full model and can
+hand back the starting plan unimproved. Fix-and-optimise does better: the sites of one
+neighbourhood and the services they house are freed, everything else stays as the plan has it,
+and the small model that is left is solved exactly. A neighbourhood's choices only change the
+plan if they lower its cost, and they keep every rule: the fixed rest of the plan enters each
+small model as constants (cover already given by sites outside, budget and partner figures of
+the fixed sites and services). The improved plan then starts the full solve, whose bound gives
+the honest gap.
+
+Neighbourhoods come from the allowed pairs, not from coordinates: two sites are neighbours when
+some service may be housed at either, so a neighbourhood is the set of sites among which
+services can actually move.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from ._errors import InfeasibleScenario
+from ._model_types import CoverageRequirement, SideConstraint
+from ._solvers import run_solver
+
+if TYPE_CHECKING:
+    from .model import CoLocationModel
+
+log = logging.getLogger(__name__)
+
+#: Under ``local_search="auto"``, models with more allowed pairs than this are searched first
+#: (below it HiGHS does better on the whole model alone: measured on the synthetic county).
+AUTO_MIN_PAIRS = 20_000
+#: Sites per neighbourhood.
+NEIGHBOURHOOD_SITES = 15
+#: Share of the time limit the search may use; the full solve keeps the rest for its bound.
+SEARCH_TIME_SHARE = 0.6
+#: Seconds one neighbourhood may take, and the relative gap at which it may stop: a
+#: neighbourhood's good plans come fast, proving them exactly is what takes long.
+NEIGHBOURHOOD_SECONDS = 1.0
+NEIGHBOURHOOD_GAP = 0.005
+#: Passes over the whole estate at most (each draws new neighbourhood borders).
+MAX_PASSES = 10
+
+
+@dataclass
+class Plan:
+    """Which sites are open and where each service is housed (positions in the model)."""
+
+    opened: np.ndarray
+    site_of: np.ndarray
+
+
+@dataclass(frozen=True)
+class SearchReport:
+    """What the search did, for the run's report."""
+
+    start_cost: float
+    final_cost: float
+    neighbourhoods: int
+    improved: int
+    passes: int
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.neighbourhoods} neighbourhood solves in {self.passes} pass(es), "
+            f"{self.improved} improved the plan; cost {self.start_cost:,.0f} -> "
+            f"{self.final_cost:,.0f} in {self.seconds:.1f} s"
+        )
+
+
+def neighbourhoods(
+    model: CoLocationModel, size: int | None = None, seed: int = 0
+) -> list[np.ndarray]:
+    """Groups of about ``size`` (default :data:`NEIGHBOURHOOD_SITES`) site positions that
+    together cover every site.
+
+    Each group grows breadth-first from a seed site over the "shares a candidate service"
+    graph; seed sites are taken in a pseudo-random order fixed by ``seed`` so runs repeat and
+    each pass can draw its borders elsewhere. Groups left small (isolated sites) are merged so
+    no solve is spent on a single site.
+    """
+    size = NEIGHBOURHOOD_SITES if size is None else size
+    n_sites = len(model.site_ids)
+    pairs = sparse.csr_array(
+        (np.ones(len(model.pair_site)), (model.pair_service, model.pair_site)),
+        shape=(len(model.service_ids), n_sites),
+    )
+    graph = sparse.csr_array((pairs.T @ pairs) > 0)
+    in_group = np.zeros(n_sites, dtype=bool)
+    groups: list[np.ndarray] = []
+    for start in np.random.default_rng(seed).permutation(n_sites):
+        if in_group[start]:
+            continue
+        reached = csgraph.breadth_first_order(
+            graph, int(start), directed=False, return_predecessors=False
+        )
+        group = reached[~in_group[reached]][:size]
+        in_group[group] = True
+        groups.append(group)
+    merged: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    for group in groups:
+        if len(group) >= size // 2:
+            merged.append(np.sort(group))
+            continue
+        pending.append(group)
+        if sum(len(g) for g in pending) >= size // 2:
+            merged.append(np.sort(np.concatenate(pending)))
+            pending = []
+    if pending:
+        merged.append(np.sort(np.concatenate(pending)))
+    return merged
+
+
+def plan_cost(model: CoLocationModel, plan: Plan) -> float:
+    """The plan's objective (without the constant)."""
+    chosen = model.pair_site == plan.site_of[model.pair_service]
+    return float(model.fixed_cost[plan.opened].sum() + model.pair_cost[chosen].sum())
+
+
+def improve(
+    model: CoLocationModel, plan: Plan, deadline: float | None
+) -> tuple[Plan, SearchReport]:
+    """Improve ``plan`` neighbourhood by neighbourhood until a pass gains nothing or time is up.
+
+    Parameters
+    ----------
+    model : CoLocationModel
+    plan : Plan
+        A feasible plan (today's plan as a rule).
+    deadline : float, optional
+        ``time.perf_counter()`` value after which no new neighbourhood is started.
+
+    Returns
+    -------
+    Plan, SearchReport
+    """
+    started = time.perf_counter()
+    plan = Plan(plan.opened.copy(), plan.site_of.copy())
+    start_cost = plan_cost(model, plan)
+    solves = improved = passes = 0
+    while True:
+        groups = neighbourhoods(model, seed=passes)
+        passes += 1
+        gained = False
+        for group in groups:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            solves += 1
+            if _improve_neighbourhood(model, plan, group, deadline):
+                improved += 1
+                gained = True
+        else:
+            if gained and passes < MAX_PASSES:
+                continue
+        break
+    report = SearchReport(
+        start_cost,
+        plan_cost(model, plan),
+        solves,
+        improved,
+        passes,
+        time.perf_counter() - started,
+    )
+    log.info("Local search on '%s': %s", model.name, report.describe())
+    return plan, report
+
+
+def _improve_neighbourhood(
+    model: CoLocationModel, plan: Plan, group: np.ndarray, deadline: float | None
+) -> bool:
+    """Solve the neighbourhood ``group`` with the rest fixed; update ``plan`` if it gains."""
+    from .model import CoLocationModel
+
+    n_sites = len(model.site_ids)
+    free_site = np.zeros(n_sites, dtype=bool)
+    free_site[group] = True
+    free_service = free_site[plan.site_of]
+    services = np.flatnonzero(free_service)
+    site_pos = np.full(n_sites, -1)
+    site_pos[group] = np.arange(len(group))
+    service_pos = np.full(len(model.service_ids), -1)
+    service_pos[services] = np.arange(len(services))
+    keep = free_service[model.pair_service] & free_site[model.pair_site]
+    pair_service, pair_site = model.pair_service[keep], model.pair_site[keep]
+
+    limit = NEIGHBOURHOOD_SECONDS
+    if deadline is not None:
+        limit = min(limit, deadline - time.perf_counter())
+        if limit <= 0.05:
+            return False
+    try:
+        local = CoLocationModel(
+            name=f"{model.name}_neighbourhood",
+            fixed_cost=model.fixed_cost[group],
+            capacity=model.capacity[group],
+            space=model.space[services],
+            pair_service=service_pos[pair_service],
+            pair_site=site_pos[pair_site],
+            pair_cost=model.pair_cost[keep],
+            site_ids=[model.site_ids[s] for s in group],
+            service_ids=[model.service_ids[k] for k in services],
+            demand_ids=model.demand_ids,
+            pruned_pairs=0,
+            open_lower=model.open_lower[group],
+            open_upper=model.open_upper[group],
+            site_kind=model.site_kind[group],
+            current_site=None,
+            objective_constant=0.0,
+            coverage=_local_coverage(model, plan, free_service, group),
+            side_constraints=_local_sides(model, plan, free_site, free_service, group, services),
+            incompatible=[
+                (a, b, ma[services], mb[services]) for a, b, ma, mb in model.incompatible
+            ],
+            solver=model.solver_name,
+            time_limit=limit,
+            mip_gap=max(model.mip_gap or 0.0, NEIGHBOURHOOD_GAP),
+            threads=model.threads,
+            reasons=[],
+            local_search="off",
+        )
+    except InfeasibleScenario:
+        # Only rounding can make the plan's own neighbourhood look infeasible; leave it be.
+        return False
+    before = Plan(plan.opened[group], site_pos[plan.site_of[services]])
+    local.offer_start(before.opened, before.site_of)
+    run = run_solver(
+        local.problem,
+        local.solver_name,
+        limit,
+        local.mip_gap,
+        local.threads,
+        warm_start=True,
+        integral_objective=local.integral_objective,
+    )
+    if not run.has_solution:
+        return False
+    after = local.plan_from_solver()
+    if after is None:
+        return False
+    old, new = plan_cost(local, before), plan_cost(local, after)
+    if not new < old - 1e-9 * max(1.0, abs(old)):
+        return False
+    plan.opened[group] = after.opened
+    plan.site_of[services] = group[after.site_of]
+    return True
+
+
+def _local_coverage(
+    model: CoLocationModel, plan: Plan, free_service: np.ndarray, group: np.ndarray
+) -> list[CoverageRequirement]:
+    """Each requirement on the points the fixed rest of the plan does not already cover."""
+    n_sites = len(model.site_ids)
+    local: list[CoverageRequirement] = []
+    for req in model.coverage:
+        outside = np.zeros(len(req.weights), dtype=bool)
+        for reach, providers in zip(req.reach, req.providers, strict=True):
+            hosts = np.zeros(n_sites, dtype=bool)
+            hosts[plan.site_of[np.asarray(providers, bool) & ~free_service]] = True
+            outside |= np.asarray(sparse.csr_array(reach)[hosts].sum(axis=0)).ravel() > 0
+        # Points the fixed rest already covers keep their columns (ids stay aligned) but lose
+        # their weight and reach, so they add no rows.
+        inside = sparse.diags_array((~outside).astype(float))
+        weights = np.where(outside, 0.0, req.weights)
+        reach = tuple(sparse.csr_array(sparse.csr_array(r)[group] @ inside) for r in req.reach)
+        providers = tuple(np.asarray(p, bool)[free_service] for p in req.providers)
+        common = {
+            "name": req.name,
+            "reach": reach,
+            "providers": providers,
+            "weights": weights,
+            "kind": req.kind,
+            "service_types": req.service_types,
+            "minutes": req.minutes,
+        }
+        if req.rule == "all":
+            local.append(CoverageRequirement(rule="all", **common))
+            continue
+        # Never ask a neighbourhood for more than the plan gives it: the plan met the global
+        # target within the model's tolerance, which a smaller total would make tighter.
+        covered_now = model.covered_points(req, plan.site_of) & ~outside
+        target = min(
+            req.target_weight - float(req.weights[outside].sum()),
+            float(weights[covered_now].sum()),
+        )
+        total = float(weights.sum())
+        if target <= 0 or total <= 0:
+            continue
+        local.append(CoverageRequirement(rule="share", share=target / total, **common))
+    return local
+
+
+def _local_sides(
+    model: CoLocationModel,
+    plan: Plan,
+    free_site: np.ndarray,
+    free_service: np.ndarray,
+    group: np.ndarray,
+    services: np.ndarray,
+) -> list[SideConstraint]:
+    """Budget and partner rows with the fixed sites and services folded into the constant."""
+    local: list[SideConstraint] = []
+    for side in model.side_constraints:
+        fixed = float(side.site_coef[~free_site & plan.opened].sum())
+        free_part = float(side.site_coef[group][plan.opened[group]].sum())
+        pair_coef = None
+        if side.pair_coef is not None:
+            k_all = np.arange(len(model.service_ids))
+            coefs = side.pair_coef(k_all, plan.site_of)
+            fixed += float(coefs[~free_service].sum())
+            free_part += float(coefs[free_service].sum())
+            pair_coef = _mapped_pair_coef(side.pair_coef, services, group)
+        constant = side.constant + fixed
+        rhs = side.rhs
+        # As with cover, never ask more of the neighbourhood than the plan gives.
+        if side.sense == ">=":
+            rhs = min(rhs, constant + free_part)
+        else:
+            rhs = max(rhs, constant + free_part)
+        local.append(
+            SideConstraint(
+                side.name, side.label, side.site_coef[group], pair_coef, constant, side.sense, rhs
+            )
+        )
+    return local
+
+
+def _mapped_pair_coef(pair_coef, services: np.ndarray, group: np.ndarray):
+    def local_coef(k: np.ndarray, s: np.ndarray) -> np.ndarray:
+        return pair_coef(services[k], group[s])
+
+    return local_coef
+
+
+def uses_search(setting: str, n_pairs: int) -> bool:
+    """Whether a model of ``n_pairs`` allowed pairs is searched under ``setting``."""
+    return setting == "on" or (setting == "auto" and n_pairs > AUTO_MIN_PAIRS)
