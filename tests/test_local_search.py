@@ -176,7 +176,12 @@ def test_separate_places_are_each_solved_exactly(monkeypatch):
 
 
 def test_scenario_switch_runs_the_search_and_the_full_solve_still_proves():
-    on = CoLocationModel.from_estate(two_sites(), scenario(solver={"local_search": "on"})).solve()
+    said: list[tuple[str, float]] = []
+    on = CoLocationModel.from_estate(two_sites(), scenario(solver={"local_search": "on"}))
+    on.solve(progress=lambda text, done: said.append((text, done)))
+    assert said[0][0].startswith("improving the plan, neighbourhood 1/1, pass 1")
+    assert said[-1] == ("whole model", 0.6)
+    assert all(0 <= done <= 0.6 for _, done in said)
     off = CoLocationModel.from_estate(two_sites(), scenario(solver={"local_search": "off"})).solve()
     assert "neighbourhood solves" in on.solution.local_search
     assert off.solution.local_search == ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,9 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Under ``local_search="auto"``, models with more allowed pairs than this are searched first
-#: (below it HiGHS does better on the whole model alone: measured on the synthetic county).
-AUTO_MIN_PAIRS = 20_000
+#: Under ``local_search="auto"``, models with more allowed pairs than this are searched first;
+#: smaller ones (the demo, Rutland) solve whole to optimality in a second, and a search
+#: would only add time.
+AUTO_MIN_PAIRS = 3_000
 #: Sites per neighbourhood.
 NEIGHBOURHOOD_SITES = 15
 #: Share of the time limit the search may use; the full solve keeps the rest for its bound.
@@ -127,7 +129,10 @@ def plan_cost(model: CoLocationModel, plan: Plan) -> float:
 
 
 def improve(
-    model: CoLocationModel, plan: Plan, deadline: float | None
+    model: CoLocationModel,
+    plan: Plan,
+    deadline: float | None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> tuple[Plan, SearchReport]:
     """Improve ``plan`` neighbourhood by neighbourhood until a pass gains nothing or time is up.
 
@@ -138,6 +143,8 @@ def improve(
         A feasible plan (today's plan as a rule).
     deadline : float, optional
         ``time.perf_counter()`` value after which no new neighbourhood is started.
+    progress : callable, optional
+        ``progress(text, fraction_done)`` after each neighbourhood.
 
     Returns
     -------
@@ -151,13 +158,18 @@ def improve(
         groups = neighbourhoods(model, seed=passes)
         passes += 1
         gained = False
-        for group in groups:
+        for i, group in enumerate(groups):
             if deadline is not None and time.perf_counter() >= deadline:
                 break
             solves += 1
             if _improve_neighbourhood(model, plan, group, deadline):
                 improved += 1
                 gained = True
+            if progress is not None:
+                done = (i + 1) / len(groups)
+                if deadline is not None:
+                    done = max(done, (time.perf_counter() - started) / (deadline - started))
+                progress(f"neighbourhood {i + 1}/{len(groups)}, pass {passes}", min(done, 1.0))
         else:
             if gained and passes < MAX_PASSES:
                 continue
@@ -226,6 +238,7 @@ def _improve_neighbourhood(
             threads=model.threads,
             reasons=[],
             local_search="off",
+            log_level=logging.DEBUG,  # one line per neighbourhood would drown --verbose
         )
     except InfeasibleScenario:
         # Only rounding can make the plan's own neighbourhood look infeasible; leave it be.

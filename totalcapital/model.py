@@ -146,6 +146,7 @@ class CoLocationModel:
         threads: int | None,
         reasons: list[str],
         local_search: str = "auto",
+        log_level: int = logging.INFO,
     ) -> None:
         started = time.perf_counter()
         self.name = name
@@ -182,7 +183,8 @@ class CoLocationModel:
             raise InfeasibleScenario(name, reasons)
         self.problem, self.open_vars, self.housed_vars, self._elastic = self._build(elastic=False)
         self.build_seconds = time.perf_counter() - started
-        log.info(
+        log.log(
+            log_level,
             "Built model '%s': %d sites, %d services, %d allowed pairs (%d pruned), "
             "%d variables, %d constraints in %.2f s",
             name,
@@ -272,7 +274,7 @@ class CoLocationModel:
         local_search : {"auto", "on", "off"}
             Improve today's plan neighbourhood by neighbourhood before the full solve
             (:mod:`totalcapital._local_search`); "auto" does so for models of more than
-            20,000 allowed (service, site) pairs.
+            3,000 allowed (service, site) pairs.
 
         Returns
         -------
@@ -603,13 +605,18 @@ class CoLocationModel:
 
     # ------------------------------------------------------------------ solving
 
-    def solve(self) -> CoLocationModel:
+    def solve(self, progress: Callable[[str, float], None] | None = None) -> CoLocationModel:
         """Solve with the chosen solver and fill :attr:`solution`.
 
         Today's plan, when allowed, is the start. On large models (see ``local_search``) it is
         first improved neighbourhood by neighbourhood for up to 60% of the time limit; the full
         model then gets the rest of the time limit, starting from the improved plan, and its
         bound gives the reported gap.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            ``progress(text, fraction_done)`` as the search goes and when the full solve starts.
 
         Returns
         -------
@@ -633,7 +640,15 @@ class CoLocationModel:
             search_deadline = (
                 None if self.time_limit is None else started + SEARCH_TIME_SHARE * self.time_limit
             )
-            start, search = improve(self, start, search_deadline)
+            share = SEARCH_TIME_SHARE if self.time_limit is not None else 0.9
+
+            def searched(text: str, done: float) -> None:
+                if progress is not None:
+                    progress(f"improving the plan, {text}", share * done)
+
+            start, search = improve(self, start, search_deadline, searched)
+            if progress is not None:
+                progress("whole model", share)
         if start is not None:
             self.offer_start(start.opened, start.site_of)
         limit = None if deadline is None else max(deadline - time.perf_counter(), 1.0)

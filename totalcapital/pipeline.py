@@ -136,7 +136,7 @@ def run_scenario(
     stage("Building model", 0.45)
     model = CoLocationModel.from_estate(estate, scenario, travel, demand)
     stage("Solving", 0.55)
-    model.solve()
+    model.solve(progress=lambda text, done: stage(f"Solving: {text}", 0.55 + 0.35 * done))
     solution = model.solution
     record.timings["build_seconds"] = solution.build_seconds
     record.timings["solve_seconds"] = solution.solve_seconds

@@ -180,7 +180,7 @@ class SolverSettings(_Strict):
     mip_gap: float = Field(1e-4, ge=0.0, lt=1.0)
     threads: int | None = Field(None, ge=1)
     #: Improve today's plan neighbourhood by neighbourhood before the full solve; "auto" does
-    #: so for models of more than 20,000 allowed (service, site) pairs, where the full model
+    #: so for models of more than 3,000 allowed (service, site) pairs, where the full model
     #: alone can stall at its root.
     local_search: Literal["auto", "on", "off"] = "auto"
 
