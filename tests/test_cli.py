@@ -201,6 +201,33 @@ def test_override_changes_the_solver(tmp_path):
     assert record["scenario"]["applied_overrides"] == ["cbc"]
 
 
+def test_neighbourhood_search_override_reports_the_search_and_keeps_the_optimum(
+    tmp_path, demo_runs
+):
+    result = invoke(
+        "run",
+        SCENARIOS / "blue-light-hub.yaml",
+        "--override",
+        "neighbourhood_search",
+        "--output-dir",
+        tmp_path,
+        "--maps-dir",
+        tmp_path / "maps",
+        "--no-tiles",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Neighbourhood search" in result.output
+    searched = json.loads((tmp_path / "blue-light-hub" / "summary.json").read_text())
+    default = json.loads((demo_runs["blue-light-hub"][0] / "summary.json").read_text())
+    assert " improved, " in searched["solve"]["local_search"]
+    assert searched["solve"]["local_search"].endswith(
+        f"-> £{default['solve']['objective'] / 1e6:,.1f}m"
+    )
+    assert "local_search" not in default["solve"]
+    assert searched["solve"]["status"] == default["solve"]["status"] == "optimal"
+    assert searched["solve"]["objective"] == pytest.approx(default["solve"]["objective"])
+
+
 def test_run_never_replaces_a_folder_that_is_not_a_result(tmp_path):
     precious = tmp_path / "output" / "colocate"
     precious.mkdir(parents=True)
