@@ -182,19 +182,24 @@ def test_infeasible_scenario_says_why_and_exits_non_zero(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_override_changes_the_solver(tmp_path):
-    result = invoke(
-        "-q",
+def run_with_override(scenario: str, override: str, out: Path, *options: str):
+    """Run a demo scenario with a named override into ``out``."""
+    return invoke(
+        *options,
         "run",
-        SCENARIOS / "colocate.yaml",
+        SCENARIOS / f"{scenario}.yaml",
         "--override",
-        "cbc",
+        override,
         "--output-dir",
-        tmp_path,
+        out,
         "--maps-dir",
-        tmp_path / "maps",
+        out / "maps",
         "--no-tiles",
     )
+
+
+def test_override_changes_the_solver(tmp_path):
+    result = run_with_override("colocate", "cbc", tmp_path, "-q")
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "colocate" / "summary.json").read_text())
     assert record["solve"]["solver"] == "cbc"
@@ -204,17 +209,7 @@ def test_override_changes_the_solver(tmp_path):
 def test_neighbourhood_search_override_reports_the_search_and_keeps_the_optimum(
     tmp_path, demo_runs
 ):
-    result = invoke(
-        "run",
-        SCENARIOS / "blue-light-hub.yaml",
-        "--override",
-        "neighbourhood_search",
-        "--output-dir",
-        tmp_path,
-        "--maps-dir",
-        tmp_path / "maps",
-        "--no-tiles",
-    )
+    result = run_with_override("blue-light-hub", "neighbourhood_search", tmp_path)
     assert result.exit_code == 0, result.output
     assert "Neighbourhood search" in result.output
     searched = json.loads((tmp_path / "blue-light-hub" / "summary.json").read_text())

@@ -537,7 +537,7 @@ def test_todays_plan_is_offered_as_the_start_only_when_allowed():
     model = CoLocationModel.from_estate(two_sites(), scenario())
     today = model.today_plan()
     assert today is not None
-    model.offer_start(today.opened, today.site_of)
+    model.offer_start(today)
     starts = {v.name: v.varValue for v in model.housed_vars + model.open_vars}
     assert starts == {
         "housed_SA__A": 1.0,

@@ -246,7 +246,7 @@ def _improve_neighbourhood(
         # Only rounding can make the plan's own neighbourhood look infeasible; leave it be.
         return False
     before = Plan(plan.opened[group], site_pos[plan.site_of[services]])
-    local.offer_start(before.opened, before.site_of)
+    local.offer_start(before)
     run = run_solver(
         local.problem,
         local.solver_name,
@@ -273,14 +273,9 @@ def _local_coverage(
     model: CoLocationModel, plan: Plan, free_service: np.ndarray, group: np.ndarray
 ) -> list[CoverageRequirement]:
     """Each requirement on the points the fixed rest of the plan does not already cover."""
-    n_sites = len(model.site_ids)
     local: list[CoverageRequirement] = []
     for req in model.coverage:
-        outside = np.zeros(len(req.weights), dtype=bool)
-        for reach, providers in zip(req.reach, req.providers, strict=True):
-            hosts = np.zeros(n_sites, dtype=bool)
-            hosts[plan.site_of[np.asarray(providers, bool) & ~free_service]] = True
-            outside |= np.asarray(sparse.csr_array(reach)[hosts].sum(axis=0)).ravel() > 0
+        outside = model.covered_points(req, plan.site_of, among=~free_service)
         # Points the fixed rest already covers keep their columns (ids stay aligned) but lose
         # their weight and reach, so they add no rows.
         inside = sparse.diags_array((~outside).astype(float))

@@ -650,7 +650,7 @@ class CoLocationModel:
             if progress is not None:
                 progress("whole model", share)
         if start is not None:
-            self.offer_start(start.opened, start.site_of)
+            self.offer_start(start)
         limit = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         run = run_solver(
             self.problem,
@@ -708,36 +708,43 @@ class CoLocationModel:
             return None
         return Plan(opened.astype(bool), self.current_site.copy())
 
-    def offer_start(self, opened: np.ndarray, site_of: np.ndarray) -> None:
-        """Set a plan (open per site, site position per service) as the solver's start."""
+    def offer_start(self, plan: Plan) -> None:
+        """Set ``plan`` as the solver's start, helper variables included.
+
+        A complete start is used as it stands, while HiGHS would spend a sub-solve completing
+        a partial one.
+        """
+        site_of = plan.site_of
         chosen = self.pair_site == site_of[self.pair_service]
-        for var, value in zip(self.open_vars, np.asarray(opened, bool).tolist(), strict=True):
+        for var, value in zip(self.open_vars, plan.opened.tolist(), strict=True):
             var.setInitialValue(float(value))
         for var, value in zip(self.housed_vars, chosen.tolist(), strict=True):
             var.setInitialValue(float(value))
-        # Helper variables get their values too: a complete start is used as it stands, while
-        # HiGHS would spend a sub-solve completing a partial one.
-        site_of = np.asarray(site_of)
         n_sites = len(self.site_ids)
-        hosting: dict[tuple[int, int], np.ndarray] = {}
+        # Sites housing each service group (provider groups, incompatible types), computed once.
+        hosting: dict[int, np.ndarray] = {}
+
+        def hosts(services: np.ndarray) -> np.ndarray:
+            if id(services) not in hosting:
+                hosting[id(services)] = np.zeros(n_sites, dtype=bool)
+                hosting[id(services)][site_of[np.asarray(services, bool)]] = True
+            return hosting[id(services)]
+
         covered: dict[int, np.ndarray] = {}
         for kind, var, *where in self._aux:
             if kind == "one":
                 value = True
             elif kind == "provides":
                 r, g, s = where
-                if (r, g) not in hosting:
-                    hosting[r, g] = np.zeros(n_sites, dtype=bool)
-                    hosting[r, g][site_of[self.coverage[r].providers[g]]] = True
-                value = hosting[r, g][s]
+                value = hosts(self.coverage[r].providers[g])[s]
             elif kind == "covered":
                 r, d = where
                 if r not in covered:
                     covered[r] = self.covered_points(self.coverage[r], site_of)
                 value = covered[r][d]
             else:
-                mask, s = where
-                value = bool((site_of[np.asarray(mask, bool)] == s).any())
+                services, s = where
+                value = hosts(services)[s]
             var.setInitialValue(float(value))
 
     def plan_from_solver(self) -> Plan | None:
@@ -790,16 +797,25 @@ class CoLocationModel:
             local_search="" if search is None else search.describe(),
         )
 
-    def covered_points(self, requirement: CoverageRequirement, site_of: np.ndarray) -> np.ndarray:
+    def covered_points(
+        self,
+        requirement: CoverageRequirement,
+        site_of: np.ndarray,
+        among: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Bool per demand point: covered when each service ``k`` sits at ``site_of[k]``.
 
-        Closed sites never house services, so the placement alone decides the cover.
+        Closed sites never house services, so the placement alone decides the cover. With
+        ``among`` (bool per service) only those services count.
         """
         n_sites = len(self.site_ids)
         covered = np.zeros(len(requirement.weights), dtype=bool)
         for reach, providers in zip(requirement.reach, requirement.providers, strict=True):
+            counted = np.asarray(providers, dtype=bool)
+            if among is not None:
+                counted = counted & among
             hosts = np.zeros(n_sites, dtype=bool)
-            hosts[site_of[np.asarray(providers, dtype=bool)]] = True
+            hosts[site_of[counted]] = True
             covered |= np.asarray(sparse.csr_array(reach)[hosts].sum(axis=0)).ravel() > 0
         return covered
 
