@@ -165,6 +165,7 @@ def textbook_build(model: CoLocationModel, allowed: np.ndarray) -> float:
     objective, assignment, capacity, x <= y and coverage rows are ``lpSum`` of products.
     """
     started = time.perf_counter()
+    model = model.planning
     n_services, n_sites = allowed.shape
     problem = pulp.LpProblem("textbook", pulp.LpMinimize)
     y = problem.add_variable_dicts("y", range(n_sites), cat=pulp.LpBinary)
@@ -225,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     build = time.perf_counter() - started
     print(
         f"build (from_estate, arrays + PuLP) seconds={build:.2f} "
-        f"variables={model.problem.numVariables()} constraints={model.problem.numConstraints()} "
-        f"allowed_pairs={len(model.pair_site)} pruned_pairs={model.pruned_pairs}"
+        f"variables={model.lp.numVariables()} constraints={model.lp.numConstraints()} "
+        f"allowed_pairs={len(model.planning.pair_site)} pruned_pairs={model.planning.pruned_pairs}"
     )
     model.solve()
     solution = model.solution
@@ -257,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _allowed_mask(model: CoLocationModel) -> np.ndarray:
-    mask = np.zeros((len(model.service_ids), len(model.site_ids)), dtype=bool)
-    mask[model.pair_service, model.pair_site] = True
+    planning = model.planning
+    mask = np.zeros((planning.n_services, planning.n_sites), dtype=bool)
+    mask[planning.pair_service, planning.pair_site] = True
     return mask
 
 

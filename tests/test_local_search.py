@@ -7,10 +7,10 @@ import pytest
 from model_cases import decisions, placement, scenario, two_sites
 from scipy import sparse
 
-from totalcapital import _local_search as local_search
-from totalcapital._local_search import Plan, improve, neighbourhoods, plan_cost
-from totalcapital._solvers import run_solver
-from totalcapital.model import CoLocationModel, CoverageRequirement, SideConstraint
+from totalcapital.model import CoLocationModel, CoverageRequirement, Plan, SideConstraint
+from totalcapital.model import search as local_search
+from totalcapital.model.search import improve, neighbourhoods
+from totalcapital.model.solve import LpArrays, run_solver
 
 
 def random_partnership(
@@ -98,16 +98,42 @@ def random_partnership(
 
 
 def is_feasible(model: CoLocationModel, plan: Plan) -> bool:
-    """Fix the full model at ``plan`` and ask the solver whether every row holds."""
-    chosen = model.pair_site == plan.site_of[model.pair_service]
-    for var, value in zip(model.open_vars, plan.opened, strict=True):
-        var.lowBound = var.upBound = float(value)
-    for var, value in zip(model.housed_vars, chosen, strict=True):
-        var.lowBound = var.upBound = float(value)
-    run = run_solver(model.problem, "highs", 30.0, 0.0, None)
-    for var in model.open_vars + model.housed_vars:
-        var.lowBound, var.upBound = 0.0, 1.0
-    return run.status == "optimal"
+    """Fix the full model at ``plan`` and ask the solver whether every row holds.
+
+    Independent of the plan check the search itself relies on.
+    """
+    formulation = model.formulation
+    chosen = model.planning.chosen_pairs(plan)
+    arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
+    lower, upper = arrays.lower.copy(), arrays.upper.copy()
+    position = {id(v): i for i, v in enumerate(arrays.variables)}
+    fixed = zip(
+        formulation.open_vars + formulation.housed_vars,
+        np.concatenate([plan.opened, chosen]).astype(float),
+        strict=True,
+    )
+    for var, value in fixed:
+        lower[position[id(var)]] = upper[position[id(var)]] = value
+    pinned = LpArrays(
+        arrays.variables,
+        arrays.cost,
+        lower,
+        upper,
+        arrays.integer,
+        arrays.rows,
+        arrays.row_lower,
+        arrays.row_upper,
+        arrays.objective_scale,
+    )
+    return run_solver(pinned, "highs", 30.0, 0.0, None).status == "optimal"
+
+
+def plan_cost(model: CoLocationModel, plan: Plan) -> float:
+    return model.planning.plan_cost(plan)
+
+
+def search(model: CoLocationModel, plan: Plan):
+    return improve(model.planning, plan, model.options, None)
 
 
 def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
@@ -115,7 +141,7 @@ def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
     model = random_partnership()
     today = model.today_plan()
     assert is_feasible(model, today)
-    plan, report = improve(model, today, None)
+    plan, report = search(model, today)
     assert is_feasible(model, plan)
     assert report.improved > 0
     assert report.final_cost == pytest.approx(plan_cost(model, plan))
@@ -123,7 +149,7 @@ def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
     # The full model proves the optimum, which no heuristic plan can beat.
     model.solve()
     assert model.solution.status == "optimal"
-    best = model.solution.objective - model.objective_constant
+    best = model.solution.objective - model.planning.objective_constant
     assert plan_cost(model, plan) >= best - 1e-6
 
 
@@ -132,10 +158,10 @@ def test_one_neighbourhood_of_every_site_finds_the_optimum(monkeypatch):
     monkeypatch.setattr(local_search, "NEIGHBOURHOOD_GAP", 0.0)
     monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SECONDS", 30.0)
     model = random_partnership(seed=11, n_sites=16, n_services=24, n_points=40, reach=200)
-    plan, report = improve(model, model.today_plan(), None)
+    plan, report = search(model, model.today_plan())
     assert report.passes == 2  # the second pass finds nothing left to gain
     model.solve()
-    best = model.solution.objective - model.objective_constant
+    best = model.solution.objective - model.planning.objective_constant
     assert plan_cost(model, plan) == pytest.approx(best, rel=1e-9)
 
 
@@ -148,9 +174,9 @@ def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
     model = CoLocationModel.from_arrays(
         np.ones(6), np.full(6, 10.0), np.ones(6), cost, current_site=np.arange(6)
     )
-    groups = neighbourhoods(model, size=3)
+    groups = neighbourhoods(model.planning, size=3)
     assert sorted(map(tuple, groups)) == [(0, 1, 2), (3, 4, 5)]
-    assert sorted(np.concatenate(neighbourhoods(model, size=2, seed=4)).tolist()) == list(range(6))
+    assert sorted(np.concatenate(neighbourhoods(model.planning, size=2, seed=4)).tolist()) == list(range(6))
 
 
 def test_separate_places_are_each_solved_exactly(monkeypatch):
@@ -168,7 +194,7 @@ def test_separate_places_are_each_solved_exactly(monkeypatch):
         service_ids=["a1", "a2", "b1", "b2"],
         current_site=np.arange(4),
     )
-    plan, report = improve(model, model.today_plan(), None)
+    plan, report = search(model, model.today_plan())
     assert plan.opened.tolist() == [True, False, False, True]
     assert plan.site_of.tolist() == [0, 0, 3, 3]
     assert report.improved == 2

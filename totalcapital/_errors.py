@@ -53,12 +53,14 @@ class InfeasibleScenario(TotalCapitalError):
     """No plan satisfies the scenario's standards and constraints.
 
     ``reasons`` are plain-language statements naming the standard or constraint,
-    the places involved and the size of the shortfall.
+    the places involved and the size of the shortfall; ``relaxations`` the same as data
+    (:class:`totalcapital.model.diagnose.Relaxation`) when a relaxed solve found them.
     """
 
-    def __init__(self, scenario: str, reasons: list[str]):
+    def __init__(self, scenario: str, reasons: list[str], relaxations: list | tuple = ()):
         self.scenario = scenario
         self.reasons = list(reasons)
+        self.relaxations = list(relaxations)
         lines = [f"Scenario '{scenario}' is infeasible:"]
         lines += [f"  - {r}" for r in self.reasons]
         super().__init__("\n".join(lines))

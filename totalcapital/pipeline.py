@@ -177,6 +177,7 @@ def build_result(
         "solve_seconds": solution.solve_seconds,
         "allowed_pairs": solution.allowed_pairs,
         "pruned_pairs": solution.pruned_pairs,
+        "verification": solution.verification,
         "travel_method": travel.method if travel is not None else "none",
         "travel_cached": bool(travel.cached) if travel is not None else False,
     }

@@ -29,16 +29,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import finance
-from ._errors import ScenarioError
-from .model import CoverageRequirement, SideConstraint
+from .. import finance
+from .._errors import ScenarioError
+from .problem import CoverageRequirement, SideConstraint
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .estate import Estate
-    from .network import TravelTimes
-    from .scenario import Scenario
+    from ..estate import Estate
+    from ..network import TravelTimes
+    from ..scenario import Scenario
 
 log = logging.getLogger(__name__)
 

@@ -19,19 +19,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from ._errors import InfeasibleScenario
-from ._model_types import CoverageRequirement, SideConstraint
-from ._solvers import run_solver
-
-if TYPE_CHECKING:
-    from .model import CoLocationModel
+from .formulation import Formulation
+from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
+from .solve import LpArrays, SolverOptions, plan_of_run, run_solver
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +45,6 @@ NEIGHBOURHOOD_SECONDS = 1.0
 NEIGHBOURHOOD_GAP = 0.005
 #: Passes over the whole estate at most (each draws new neighbourhood borders).
 MAX_PASSES = 10
-
-
-@dataclass
-class Plan:
-    """Which sites are open and where each service is housed (positions in the model)."""
-
-    opened: np.ndarray
-    site_of: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -79,7 +67,7 @@ class SearchReport:
 
 
 def neighbourhoods(
-    model: CoLocationModel, size: int | None = None, seed: int = 0
+    problem: PlanningProblem, size: int | None = None, seed: int = 0
 ) -> list[np.ndarray]:
     """Groups of about ``size`` (default :data:`NEIGHBOURHOOD_SITES`) site positions that
     together cover every site.
@@ -90,10 +78,10 @@ def neighbourhoods(
     no solve is spent on a single site.
     """
     size = NEIGHBOURHOOD_SITES if size is None else size
-    n_sites = len(model.site_ids)
+    n_sites = problem.n_sites
     pairs = sparse.csr_array(
-        (np.ones(len(model.pair_site)), (model.pair_service, model.pair_site)),
-        shape=(len(model.service_ids), n_sites),
+        (np.ones(len(problem.pair_site)), (problem.pair_service, problem.pair_site)),
+        shape=(problem.n_services, n_sites),
     )
     graph = sparse.csr_array((pairs.T @ pairs) > 0)
     in_group = np.zeros(n_sites, dtype=bool)
@@ -122,15 +110,10 @@ def neighbourhoods(
     return merged
 
 
-def plan_cost(model: CoLocationModel, plan: Plan) -> float:
-    """The plan's objective (without the constant)."""
-    chosen = model.pair_site == plan.site_of[model.pair_service]
-    return float(model.fixed_cost[plan.opened].sum() + model.pair_cost[chosen].sum())
-
-
 def improve(
-    model: CoLocationModel,
+    problem: PlanningProblem,
     plan: Plan,
+    options: SolverOptions,
     deadline: float | None,
     progress: Callable[[str, float], None] | None = None,
 ) -> tuple[Plan, SearchReport]:
@@ -138,9 +121,12 @@ def improve(
 
     Parameters
     ----------
-    model : CoLocationModel
+    problem : PlanningProblem
     plan : Plan
         A feasible plan (today's plan as a rule).
+    options : SolverOptions
+        The solver, threads and gap; each neighbourhood gets at most
+        :data:`NEIGHBOURHOOD_SECONDS` and stops within :data:`NEIGHBOURHOOD_GAP`.
     deadline : float, optional
         ``time.perf_counter()`` value after which no new neighbourhood is started.
     progress : callable, optional
@@ -151,18 +137,18 @@ def improve(
     Plan, SearchReport
     """
     started = time.perf_counter()
-    plan = Plan(plan.opened.copy(), plan.site_of.copy())
-    start_cost = plan_cost(model, plan) + model.objective_constant
+    plan = plan.copy()
+    start_cost = problem.cost(plan)
     solves = improved = passes = 0
     while True:
-        groups = neighbourhoods(model, seed=passes)
+        groups = neighbourhoods(problem, seed=passes)
         passes += 1
         gained = False
         for i, group in enumerate(groups):
             if deadline is not None and time.perf_counter() >= deadline:
                 break
             solves += 1
-            if _improve_neighbourhood(model, plan, group, deadline):
+            if _improve_neighbourhood(problem, plan, group, options, deadline):
                 improved += 1
                 gained = True
             if progress is not None:
@@ -176,127 +162,129 @@ def improve(
         break
     report = SearchReport(
         start_cost,
-        plan_cost(model, plan) + model.objective_constant,
+        problem.cost(plan),
         solves,
         improved,
         passes,
         time.perf_counter() - started,
     )
     log.info(
-        "Neighbourhood search on '%s': %s in %.1f s", model.name, report.describe(), report.seconds
+        "Neighbourhood search on '%s': %s in %.1f s",
+        problem.name,
+        report.describe(),
+        report.seconds,
     )
     return plan, report
 
 
-def _improve_neighbourhood(
-    model: CoLocationModel, plan: Plan, group: np.ndarray, deadline: float | None
-) -> bool:
-    """Solve the neighbourhood ``group`` with the rest fixed; update ``plan`` if it gains."""
-    from .model import CoLocationModel
+def local_problem(
+    problem: PlanningProblem, plan: Plan, group: np.ndarray
+) -> tuple[PlanningProblem, np.ndarray, Plan]:
+    """The neighbourhood ``group`` as a problem of its own, with the rest of ``plan`` fixed.
 
-    n_sites = len(model.site_ids)
+    Returns the small problem, the positions of its services in ``problem``, and ``plan``
+    restricted to it (a feasible start: it keeps every folded-in rule).
+    """
+    n_sites = problem.n_sites
     free_site = np.zeros(n_sites, dtype=bool)
     free_site[group] = True
     free_service = free_site[plan.site_of]
     services = np.flatnonzero(free_service)
     site_pos = np.full(n_sites, -1)
     site_pos[group] = np.arange(len(group))
-    service_pos = np.full(len(model.service_ids), -1)
+    service_pos = np.full(problem.n_services, -1)
     service_pos[services] = np.arange(len(services))
-    keep = free_service[model.pair_service] & free_site[model.pair_site]
-    pair_service, pair_site = model.pair_service[keep], model.pair_site[keep]
+    keep = free_service[problem.pair_service] & free_site[problem.pair_site]
+    local = PlanningProblem(
+        name=f"{problem.name}_neighbourhood",
+        site_ids=[problem.site_ids[s] for s in group],
+        service_ids=[problem.service_ids[k] for k in services],
+        demand_ids=problem.demand_ids,
+        fixed_cost=problem.fixed_cost[group],
+        capacity=problem.capacity[group],
+        space=problem.space[services],
+        pair_service=service_pos[problem.pair_service[keep]],
+        pair_site=site_pos[problem.pair_site[keep]],
+        pair_cost=problem.pair_cost[keep],
+        open_lower=problem.open_lower[group],
+        open_upper=problem.open_upper[group],
+        site_kind=problem.site_kind[group],
+        coverage=_local_coverage(problem, plan, free_service, group),
+        side_constraints=_local_sides(problem, plan, free_site, free_service, group, services),
+        incompatible=tuple(
+            (a, b, np.asarray(ma, bool)[services], np.asarray(mb, bool)[services])
+            for a, b, ma, mb in problem.incompatible
+        ),
+    )
+    return local, services, Plan(plan.opened[group], site_pos[plan.site_of[services]])
 
+
+def _improve_neighbourhood(
+    problem: PlanningProblem,
+    plan: Plan,
+    group: np.ndarray,
+    options: SolverOptions,
+    deadline: float | None,
+) -> bool:
+    """Solve the neighbourhood ``group`` with the rest fixed; update ``plan`` if it gains."""
     limit = NEIGHBOURHOOD_SECONDS
     if deadline is not None:
         limit = min(limit, deadline - time.perf_counter())
         if limit <= 0.05:
             return False
-    try:
-        local = CoLocationModel(
-            name=f"{model.name}_neighbourhood",
-            fixed_cost=model.fixed_cost[group],
-            capacity=model.capacity[group],
-            space=model.space[services],
-            pair_service=service_pos[pair_service],
-            pair_site=site_pos[pair_site],
-            pair_cost=model.pair_cost[keep],
-            site_ids=[model.site_ids[s] for s in group],
-            service_ids=[model.service_ids[k] for k in services],
-            demand_ids=model.demand_ids,
-            pruned_pairs=0,
-            open_lower=model.open_lower[group],
-            open_upper=model.open_upper[group],
-            site_kind=model.site_kind[group],
-            current_site=None,
-            objective_constant=0.0,
-            coverage=_local_coverage(model, plan, free_service, group),
-            side_constraints=_local_sides(model, plan, free_site, free_service, group, services),
-            incompatible=[
-                (a, b, ma[services], mb[services]) for a, b, ma, mb in model.incompatible
-            ],
-            solver=model.solver_name,
-            time_limit=limit,
-            mip_gap=max(model.mip_gap or 0.0, NEIGHBOURHOOD_GAP),
-            threads=model.threads,
-            reasons=[],
-            local_search="off",
-            log_level=logging.DEBUG,  # one line per neighbourhood would drown --verbose
-        )
-    except InfeasibleScenario:
+    local, services, before = local_problem(problem, plan, group)
+    if not local.check(before).holds:
         # Only rounding can make the plan's own neighbourhood look infeasible; leave it be.
         return False
-    before = Plan(plan.opened[group], site_pos[plan.site_of[services]])
-    local.offer_start(before)
+    formulation = Formulation(local)
+    arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
     run = run_solver(
-        local.problem,
-        local.solver_name,
+        arrays,
+        options.solver,
         limit,
-        local.mip_gap,
-        local.threads,
-        warm_start=True,
-        integral_objective=local.integral_objective,
+        max(options.mip_gap or 0.0, NEIGHBOURHOOD_GAP),
+        options.threads,
+        arrays.start_vector(formulation.start_values(before)),
+        local.integral_objective,
     )
-    if not run.has_solution:
+    after = plan_of_run(formulation, arrays, run)
+    # The neighbourhood's plan is checked like any other: a solver's word is not enough.
+    if after is None or not local.check(after).holds:
         return False
-    after = local.plan_from_solver()
-    if after is None:
-        return False
-    old, new = plan_cost(local, before), plan_cost(local, after)
+    old, new = local.plan_cost(before), local.plan_cost(after)
     if not new < old - 1e-9 * max(1.0, abs(old)):
         return False
-    plan.opened[group] = after.opened
-    plan.site_of[services] = group[after.site_of]
+    candidate = plan.copy()
+    candidate.opened[group] = after.opened
+    candidate.site_of[services] = group[after.site_of]
+    # Each neighbourhood may use the rows' tolerance; the whole plan must still keep them.
+    if not problem.check(candidate).holds:
+        return False
+    plan.opened[:] = candidate.opened
+    plan.site_of[:] = candidate.site_of
     return True
 
 
 def _local_coverage(
-    model: CoLocationModel, plan: Plan, free_service: np.ndarray, group: np.ndarray
-) -> list[CoverageRequirement]:
+    problem: PlanningProblem, plan: Plan, free_service: np.ndarray, group: np.ndarray
+) -> tuple[CoverageRequirement, ...]:
     """Each requirement on the points the fixed rest of the plan does not already cover."""
     local: list[CoverageRequirement] = []
-    for req in model.coverage:
-        outside = model.covered_points(req, plan.site_of, among=~free_service)
+    for req in problem.coverage:
+        outside = problem.covered_points(req, plan.site_of, among=~free_service)
         # Points the fixed rest already covers keep their columns (ids stay aligned) but lose
         # their weight and reach, so they add no rows.
         inside = sparse.diags_array((~outside).astype(float))
         weights = np.where(outside, 0.0, req.weights)
         reach = tuple(sparse.csr_array(sparse.csr_array(r)[group] @ inside) for r in req.reach)
         providers = tuple(np.asarray(p, bool)[free_service] for p in req.providers)
-        common = {
-            "name": req.name,
-            "reach": reach,
-            "providers": providers,
-            "weights": weights,
-            "kind": req.kind,
-            "service_types": req.service_types,
-            "minutes": req.minutes,
-        }
+        localised = replace(req, reach=reach, providers=providers, weights=weights)
         if req.rule == "all":
-            local.append(CoverageRequirement(rule="all", **common))
+            local.append(localised)
             continue
         # Never ask a neighbourhood for more than the plan gives it: the plan met the global
-        # target within the model's tolerance, which a smaller total would make tighter.
-        covered_now = model.covered_points(req, plan.site_of) & ~outside
+        # target within the tolerance, which a smaller total would make tighter.
+        covered_now = problem.covered_points(req, plan.site_of) & ~outside
         target = min(
             req.target_weight - float(req.weights[outside].sum()),
             float(weights[covered_now].sum()),
@@ -304,29 +292,30 @@ def _local_coverage(
         total = float(weights.sum())
         if target <= 0 or total <= 0:
             continue
-        local.append(CoverageRequirement(rule="share", share=target / total, **common))
-    return local
+        local.append(replace(localised, rule="share", share=target / total, covered_before=None))
+    return tuple(local)
 
 
 def _local_sides(
-    model: CoLocationModel,
+    problem: PlanningProblem,
     plan: Plan,
     free_site: np.ndarray,
     free_service: np.ndarray,
     group: np.ndarray,
     services: np.ndarray,
-) -> list[SideConstraint]:
+) -> tuple[SideConstraint, ...]:
     """Budget and partner rows with the fixed sites and services folded into the constant."""
     local: list[SideConstraint] = []
-    for side in model.side_constraints:
+    chosen = problem.chosen_pairs(plan)
+    for index, side in enumerate(problem.side_constraints):
         fixed = float(side.site_coef[~free_site & plan.opened].sum())
         free_part = float(side.site_coef[group][plan.opened[group]].sum())
         pair_coef = None
-        if side.pair_coef is not None:
-            k_all = np.arange(len(model.service_ids))
-            coefs = side.pair_coef(k_all, plan.site_of)
-            fixed += float(coefs[~free_service].sum())
-            free_part += float(coefs[free_service].sum())
+        values = problem.side_pair_coefs[index]
+        if values is not None:
+            at_plan = chosen & free_service[problem.pair_service]
+            fixed += float(values[chosen & ~free_service[problem.pair_service]].sum())
+            free_part += float(values[at_plan].sum())
             pair_coef = _mapped_pair_coef(side.pair_coef, services, group)
         constant = side.constant + fixed
         rhs = side.rhs
@@ -336,11 +325,15 @@ def _local_sides(
         else:
             rhs = max(rhs, constant + free_part)
         local.append(
-            SideConstraint(
-                side.name, side.label, side.site_coef[group], pair_coef, constant, side.sense, rhs
+            replace(
+                side,
+                site_coef=side.site_coef[group],
+                pair_coef=pair_coef,
+                constant=constant,
+                rhs=rhs,
             )
         )
-    return local
+    return tuple(local)
 
 
 def _mapped_pair_coef(pair_coef, services: np.ndarray, group: np.ndarray):
@@ -351,5 +344,5 @@ def _mapped_pair_coef(pair_coef, services: np.ndarray, group: np.ndarray):
 
 
 def uses_search(setting: str, n_pairs: int) -> bool:
-    """Whether a model of ``n_pairs`` allowed pairs is searched under ``setting``."""
+    """Whether a problem of ``n_pairs`` allowed pairs is searched under ``setting``."""
     return setting == "on" or (setting == "auto" and n_pairs > AUTO_MIN_PAIRS)

@@ -1,0 +1,548 @@
+"""Hand a formulation to HiGHS or CBC, read each solver's own status, and verify the answer.
+
+No figure is taken on a solver's word. The plan is read from the returned columns, its cost
+and every rule are recomputed from the problem's arrays (:meth:`PlanningProblem.check`), and
+the solver's objective is compared with the recomputed one. A solver that reports a better
+objective than its own plan's (HiGHS can hand back a starting plan's values with the
+objective of a better one), or a plan that breaks a rule, is re-solved without the start;
+a plan that still fails is never reported. The gap has one definition for every solver:
+``(objective - bound) / max(|objective|, 1)``, from the solver's proven bound and the
+recomputed objective.
+
+HiGHS is driven through ``highspy`` with the model passed in bulk arrays. CBC (PuLP's bundled
+binary) reads an MPS file that HiGHS writes at full double precision; PuLP's own MPS writer
+keeps 13 significant digits, enough to turn a row that sits exactly at its bound infeasible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pulp
+from scipy import sparse
+
+from .._errors import SolverError
+from .formulation import Formulation
+from .problem import OBJECTIVE_TOLERANCE, Plan, PlanCheck
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LpArrays",
+    "SolverOptions",
+    "SolverRun",
+    "VerifiedPlan",
+    "relative_gap",
+    "run_solver",
+    "solve_verified",
+]
+
+#: A relative gap below this is reported as 0 (fully proven).
+PROVEN_GAP_TOLERANCE = 1e-9
+#: Below 1 (in £), an integer-valued objective's gap proves optimality.
+INTEGRAL_ABS_GAP = 1.0 - 1e-6
+#: Shortest time a solver call is given, even past the deadline: enough for a small model,
+#: and never more than a blink on a large one.
+MIN_SOLVER_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Which solver, how long, and how close to proven.
+
+    Attributes
+    ----------
+    solver : {"highs", "cbc"}
+    time_limit : float or None
+        Seconds for the whole model stage (build, search, solve and any re-solve).
+    mip_gap : float or None
+        Relative gap at which the solver may stop (0 proves optimality).
+    threads : int or None
+    local_search : {"auto", "on", "off"}
+    """
+
+    solver: str = "highs"
+    time_limit: float | None = None
+    mip_gap: float | None = 0.0
+    threads: int | None = None
+    local_search: str = "auto"
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(objective - bound) / max(|objective|, 1)``: the one gap definition for every solver."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.nan
+    return max(0.0, objective - bound) / max(abs(objective), 1.0)
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+@dataclass(frozen=True)
+class LpArrays:
+    """A PuLP problem as the arrays a solver takes: columns in ``variables`` order, CSR rows.
+
+    ``cost`` is in the formulation's scaled units (``objective_scale`` £ each).
+    """
+
+    variables: list[pulp.LpVariable]
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    rows: sparse.csr_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    objective_scale: float = 1.0
+
+    @classmethod
+    def from_lp(cls, lp: pulp.LpProblem, objective_scale: float = 1.0) -> LpArrays:
+        variables = lp.variables()
+        position = {id(v): i for i, v in enumerate(variables)}
+        inf = np.inf
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        cost = np.zeros(len(variables))
+        for var, coef in lp.objective.items():
+            cost[position[id(var)]] = sign * coef
+        integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+        constraints = list(lp.constraints())
+        indptr = np.zeros(len(constraints) + 1, dtype=np.int64)
+        indices: list[int] = []
+        values: list[float] = []
+        row_lower = np.empty(len(constraints))
+        row_upper = np.empty(len(constraints))
+        for i, row in enumerate(constraints):
+            indices.extend(position[id(var)] for var in row.keys())
+            values.extend(row.values())
+            indptr[i + 1] = len(indices)
+            lb, ub = row.getLb(), row.getUb()
+            row_lower[i] = -inf if lb is None else lb
+            row_upper[i] = inf if ub is None else ub
+        rows = sparse.csr_array(
+            (np.array(values, float), np.array(indices, np.int64), indptr),
+            shape=(len(constraints), len(variables)),
+        )
+        return cls(
+            variables, cost, lower, upper, integer, rows, row_lower, row_upper, objective_scale
+        )
+
+    def start_vector(self, start: dict[pulp.LpVariable, float] | None) -> np.ndarray | None:
+        if not start:
+            return None
+        vector = np.zeros(len(self.variables))
+        position = {id(v): i for i, v in enumerate(self.variables)}
+        for var, value in start.items():
+            vector[position[id(var)]] = value
+        return vector
+
+
+@dataclass(frozen=True)
+class SolverRun:
+    """What a solver said about one run, in £ (the formulation's scale undone).
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (the solver proved its plan within the requested gap), ``"time_limit"``
+        (stopped by the clock with a plan), ``"infeasible"``, ``"no_solution"`` or another
+        lower-case reason.
+    solver_status : str
+        The solver's own words.
+    has_solution : bool
+    objective, best_bound : float
+        The solver's objective of its plan and its proven lower bound (NaN if unknown).
+    seconds : float
+        Wall-clock seconds of the solver call, model transfer included.
+    values : numpy.ndarray or None
+        Column values in ``LpArrays.variables`` order.
+    """
+
+    status: str
+    solver_status: str
+    has_solution: bool
+    objective: float
+    best_bound: float
+    seconds: float
+    values: np.ndarray | None = None
+
+    @property
+    def gap(self) -> float:
+        return relative_gap(self.objective, self.best_bound)
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """Keep what native code prints to standard output (HiGHS' banner) off the user's output."""
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output to guard
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+_HIGHS_BANNER_SHOWN = False
+
+
+def _new_highs():
+    import highspy
+
+    global _HIGHS_BANNER_SHOWN
+    if _HIGHS_BANNER_SHOWN:
+        return highspy.Highs()
+    # HiGHS prints its banner to standard output once per process, on the first object.
+    with _stdout_silenced():
+        highs = highspy.Highs()
+    _HIGHS_BANNER_SHOWN = True
+    return highs
+
+
+def _highs_with_model(arrays: LpArrays):
+    import highspy
+
+    highs = _new_highs()
+    highs.setOptionValue("output_flag", False)
+    n = len(arrays.variables)
+    inf = highspy.kHighsInf
+    highs.addVars(
+        n, np.where(np.isinf(arrays.lower), -inf, arrays.lower), arrays.upper.clip(max=inf)
+    )
+    highs.changeColsCost(n, np.arange(n, dtype=np.int32), arrays.cost)
+    integer = np.flatnonzero(arrays.integer).astype(np.int32)
+    if len(integer):
+        kinds = np.full(len(integer), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+        highs.changeColsIntegrality(len(integer), integer, kinds)
+    rows = arrays.rows
+    if rows.shape[0]:
+        highs.addRows(
+            rows.shape[0],
+            arrays.row_lower.clip(min=-inf),
+            arrays.row_upper.clip(max=inf),
+            rows.nnz,
+            rows.indptr.astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data.astype(float),
+        )
+    return highs
+
+
+def run_solver(
+    arrays: LpArrays,
+    solver: str,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    start: np.ndarray | None = None,
+    integral_objective: bool = False,
+) -> SolverRun:
+    """Solve ``arrays`` with ``"highs"`` or ``"cbc"`` and return the solver's honest status.
+
+    With ``integral_objective`` (every plan's cost an integer number of £) a plan within £1 of
+    the bound is optimal, so the solver may stop there. ``start`` (column values) is offered as
+    a starting plan; a start that breaks a rule is simply not used.
+
+    Raises
+    ------
+    SolverError
+        If the solver name is unknown or the solver itself fails.
+    """
+    abs_gap = INTEGRAL_ABS_GAP / arrays.objective_scale if integral_objective else None
+    if solver == "highs":
+        return _run_highs(arrays, time_limit, mip_gap, abs_gap, threads, start)
+    if solver == "cbc":
+        return _run_cbc(arrays, time_limit, mip_gap, abs_gap, threads, start)
+    raise SolverError(f"solver: expected 'highs' or 'cbc', found '{solver}'")
+
+
+def _run_highs(
+    arrays: LpArrays,
+    time_limit: float | None,
+    mip_gap: float | None,
+    abs_gap: float | None,
+    threads: int | None,
+    start: np.ndarray | None,
+) -> SolverRun:
+    import highspy
+
+    started = time.perf_counter()
+    highs = _highs_with_model(arrays)
+    # A fixed seed keeps runs identical; HiGHS' MIP search is deterministic for a fixed seed.
+    highs.setOptionValue("random_seed", 0)
+    if mip_gap is not None:
+        highs.setOptionValue("mip_rel_gap", float(mip_gap))
+    if abs_gap is not None:
+        highs.setOptionValue("mip_abs_gap", float(abs_gap))
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    if start is not None:
+        highs.setSolution(
+            len(start), np.arange(len(start), dtype=np.int32), np.asarray(start, dtype=float)
+        )
+    if time_limit is not None:
+        # The transfer above counts against the limit: the limit is the caller's, end to end.
+        remaining = time_limit - (time.perf_counter() - started)
+        highs.setOptionValue("time_limit", max(remaining, MIN_SOLVER_SECONDS))
+    highs.run()
+    seconds = time.perf_counter() - started
+    model_status = highs.getModelStatus()
+    words = highs.modelStatusToString(model_status)
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    scale = arrays.objective_scale
+    objective = float(info.objective_function_value) * scale if has_solution else math.nan
+    is_mip = bool(arrays.integer.any())
+    bound = float(info.mip_dual_bound) * scale if is_mip else objective
+    values = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
+    status_enum = highspy.HighsModelStatus
+    if model_status == status_enum.kOptimal and not math.isfinite(bound):
+        # HiGHS can return a MIP start as "Optimal" when presolve gave up on the model; without
+        # a finite bound nothing is proven.
+        status = "unproven"
+    elif model_status == status_enum.kOptimal:
+        status = "optimal"
+    elif model_status in (status_enum.kInfeasible, status_enum.kUnboundedOrInfeasible):
+        status = "infeasible"
+    elif model_status == status_enum.kTimeLimit:
+        status = "time_limit" if has_solution else "no_solution"
+    elif has_solution:
+        status = words.lower().replace(" ", "_")
+    else:
+        status = "no_solution"
+    return SolverRun(status, words, has_solution, objective, bound, seconds, values)
+
+
+_CBC_NUMBER = r"\s*(-?[0-9.eE+\-]+|-?inf|nan)"
+
+
+def _cbc_figure(log_text: str, label: str) -> float:
+    match = re.search(rf"^{label}:{_CBC_NUMBER}", log_text, re.MULTILINE)
+    if match is None:
+        return math.nan
+    try:
+        return float(match.group(1))
+    except ValueError:
+        return math.nan
+
+
+def _run_cbc(
+    arrays: LpArrays,
+    time_limit: float | None,
+    mip_gap: float | None,
+    abs_gap: float | None,
+    threads: int | None,
+    start: np.ndarray | None,
+) -> SolverRun:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="totalcapital-cbc-") as folder:
+        mps = Path(folder) / "model.mps"
+        solution = Path(folder) / "model.sol"
+        highs = _highs_with_model(arrays)
+        highs.writeModel(str(mps))
+        args = [pulp.PULP_CBC_CMD.pulp_cbc_path, str(mps)]
+        if start is not None:
+            mst = Path(folder) / "start.sol"
+            lines = ["Stopped on time - objective value 0\n"]
+            lines += [f"{i:>7} c{i} {value!r:>23} 0\n" for i, value in enumerate(start.tolist())]
+            mst.write_text("".join(lines))
+            args += ["-mips", str(mst)]
+        if time_limit is not None:
+            remaining = time_limit - (time.perf_counter() - started)
+            args += ["-sec", f"{max(remaining, MIN_SOLVER_SECONDS):.3f}"]
+        args += ["-timeMode", "elapsed", "-randomCbcSeed", "1"]
+        if mip_gap is not None:
+            args += ["-ratio", repr(float(mip_gap))]
+        if abs_gap is not None:
+            args += ["-allow", repr(float(abs_gap))]
+        if threads is not None:
+            args += ["-threads", str(int(threads))]
+        args += ["-solve", "-printingOptions", "all", "-solution", str(solution)]
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise SolverError(f"CBC could not be started: {exc}") from None
+        log_text = done.stdout
+        if done.returncode != 0 or not solution.exists():
+            raise SolverError(f"CBC failed (exit {done.returncode}): {log_text[-300:].strip()}")
+        text = solution.read_text(errors="replace").splitlines()
+    seconds = time.perf_counter() - started
+    first = text[0] if text else ""
+    words = first.split(" - ")[0].strip() or "no answer"
+    values = np.zeros(len(arrays.variables))
+    for line in text[1:]:
+        parts = line.replace("**", " ").split()
+        if len(parts) >= 3 and parts[1].startswith("c") and parts[1][1:].isdigit():
+            values[int(parts[1][1:])] = float(parts[2])
+    lowered = words.lower()
+    feasible_words = ("optimal", "stopped on time", "stopped on iterations", "stopped on nodes")
+    has_solution = lowered.startswith(feasible_words) and "no integer" not in first.lower()
+    scale = arrays.objective_scale
+    objective = float(arrays.cost @ values) * scale if has_solution else math.nan
+    bound = _cbc_figure(log_text, "Lower bound") * scale
+    if "infeasible" in lowered:
+        status = "infeasible"
+    elif not has_solution:
+        status = "no_solution"
+    elif lowered.startswith("optimal"):
+        status = "optimal"
+        if math.isnan(bound):
+            bound = objective
+    elif "time" in lowered:
+        status = "time_limit"
+    else:
+        status = lowered.replace(" ", "_")
+    return SolverRun(
+        status, words, has_solution, objective, bound, seconds, values if has_solution else None
+    )
+
+
+# --------------------------------------------------------------------------- verified solve
+
+
+@dataclass(frozen=True)
+class VerifiedPlan:
+    """A plan that passed :meth:`PlanningProblem.check`, with the proof the solver gave.
+
+    Attributes
+    ----------
+    plan : Plan
+    check : PlanCheck
+        Its recomputed cost and the rules checked.
+    run : SolverRun
+        The solver run that produced it.
+    status : str
+        ``"optimal"`` only when the bound proves the recomputed objective within the gap asked
+        for; otherwise ``"time_limit"``, ``"unproven"`` or the solver's other reason.
+    gap : float
+        :func:`relative_gap` of the recomputed objective and the solver's bound.
+    notes : list of str
+        What verification found and did (a mismatch, a re-solve without the start).
+    """
+
+    plan: Plan
+    check: PlanCheck
+    run: SolverRun
+    status: str
+    gap: float
+    notes: tuple[str, ...] = ()
+
+
+def plan_of_run(formulation: Formulation, arrays: LpArrays, run: SolverRun) -> Plan | None:
+    """The plan in a run's column values (None if a service is unhoused or housed twice)."""
+    if run.values is None:
+        return None
+    names = [v.name for v in arrays.variables]
+    return formulation.plan_from(dict(zip(names, run.values.tolist(), strict=True)))
+
+
+def _disagreement(
+    formulation: Formulation, arrays: LpArrays, run: SolverRun
+) -> tuple[Plan | None, PlanCheck | None, str]:
+    """The run's plan, its check, and what is wrong with it ("" when nothing is)."""
+    plan = plan_of_run(formulation, arrays, run)
+    if plan is None:
+        return None, None, "the solver's plan leaves a service unhoused or housed twice"
+    check = formulation.problem.check(plan)
+    if not check.holds:
+        return plan, check, "the solver's plan breaks rules: " + "; ".join(check.violations)
+    tolerance = OBJECTIVE_TOLERANCE * max(1.0, abs(check.objective))
+    if abs(check.objective - run.objective) > tolerance:
+        return (
+            plan,
+            check,
+            f"the solver reported an objective of £{run.objective:,.2f} for a plan whose cost "
+            f"is £{check.objective:,.2f}",
+        )
+    return plan, check, ""
+
+
+def _status(
+    run: SolverRun, gap: float, mip_gap: float | None, integral: bool, objective: float
+) -> str:
+    if run.status != "optimal":
+        return run.status
+    allowed = max(mip_gap or 0.0, 0.0) + PROVEN_GAP_TOLERANCE
+    proven_integral = integral and objective - run.best_bound < INTEGRAL_ABS_GAP
+    return "optimal" if (gap <= allowed or proven_integral) else "unproven"
+
+
+def solve_verified(
+    formulation: Formulation,
+    options: SolverOptions,
+    start: Plan | None,
+    deadline: float | None,
+) -> VerifiedPlan | SolverRun:
+    """Solve, read the plan back, verify it; re-solve without the start when it fails.
+
+    Returns
+    -------
+    VerifiedPlan
+        When a plan passed the check.
+    SolverRun
+        The last run when no plan did (infeasible, no solution, or a plan still failing after
+        the re-solve: its status is then ``"unverified"``).
+    """
+    problem = formulation.problem
+    arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
+    integral = problem.integral_objective
+    notes: list[str] = []
+    attempts = [start, None] if start is not None else [None]
+    run: SolverRun | None = None
+    for attempt, start_plan in enumerate(attempts):
+        limit = None
+        if deadline is not None:
+            limit = max(deadline - time.perf_counter(), MIN_SOLVER_SECONDS)
+        vector = arrays.start_vector(formulation.start_values(start_plan)) if start_plan else None
+        run = run_solver(
+            arrays, options.solver, limit, options.mip_gap, options.threads, vector, integral
+        )
+        _assign(arrays, run)
+        if not run.has_solution:
+            return run
+        plan, check, problem_found = _disagreement(formulation, arrays, run)
+        if not problem_found:
+            assert plan is not None and check is not None
+            gap = relative_gap(check.objective, run.best_bound)
+            status = _status(run, gap, options.mip_gap, integral, check.objective)
+            if status == "optimal":
+                gap = 0.0 if gap <= PROVEN_GAP_TOLERANCE else gap
+            return VerifiedPlan(plan, check, run, status, gap, tuple(notes))
+        log.warning("Scenario '%s': %s", problem.name, problem_found)
+        notes.append(problem_found)
+        if attempt + 1 < len(attempts):
+            notes.append("re-solved without the starting plan")
+            log.warning("Scenario '%s': re-solving without the starting plan", problem.name)
+    assert run is not None
+    return replace(
+        run, status="unverified", solver_status=f"{run.solver_status}; " + "; ".join(notes)
+    )
+
+
+def _assign(arrays: LpArrays, run: SolverRun) -> None:
+    """Put the run's values on the PuLP variables (for readers of ``varValue``)."""
+    if run.values is None:
+        for var in arrays.variables:
+            var.varValue = None
+        return
+    for var, value in zip(arrays.variables, run.values.tolist(), strict=True):
+        var.varValue = value
