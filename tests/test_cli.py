@@ -198,6 +198,64 @@ def run_with_override(scenario: str, override: str, out: Path, *options: str):
     )
 
 
+def test_partners_no_worse_off_plans_alike_on_cbc_and_highs(tmp_path):
+    """Partners with nothing to gain sit exactly on their row; CBC must not call it infeasible."""
+    results = {}
+    for solver in ("highs", "cbc"):
+        out = tmp_path / solver
+        chosen = ["--override", "cbc"] if solver == "cbc" else []
+        result = invoke(
+            "-q",
+            "run",
+            SCENARIOS / "colocate.yaml",
+            "--override",
+            "partners_no_worse_off",
+            *chosen,
+            "--output-dir",
+            out,
+            "--maps-dir",
+            out / "maps",
+            "--no-tiles",
+        )
+        assert result.exit_code == 0, result.output
+        results[solver] = load_result(out / "colocate")
+    highs, cbc = results["highs"], results["cbc"]
+    assert highs.solve["status"] == cbc.solve["status"] == "optimal"
+    assert cbc.solve["solver"] == "cbc"
+    assert cbc.solve["objective"] == pytest.approx(highs.solve["objective"], rel=1e-9)
+    assert (cbc.ledger["npv_gain"] >= -1.0).all()
+    assert (highs.ledger["npv_gain"] >= -1.0).all()
+
+
+def test_solver_banner_stays_off_standard_output(tmp_path):
+    """Native code's banner (HiGHS prints one per process) never mixes with the summary."""
+    import subprocess
+    import sys
+
+    code = "import sys; from totalcapital.cli import app; app(sys.argv[1:], standalone_mode=False)"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "-q",
+            "run",
+            str(SCENARIOS / "baseline.yaml"),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--maps-dir",
+            str(tmp_path / "maps"),
+            "--no-tiles",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Disposals and receipts" in done.stdout
+    assert "HiGHS" not in done.stdout + done.stderr
+
+
 def test_override_changes_the_solver(tmp_path):
     result = run_with_override("colocate", "cbc", tmp_path, "-q")
     assert result.exit_code == 0, result.output

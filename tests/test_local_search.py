@@ -176,7 +176,9 @@ def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
     )
     groups = neighbourhoods(model.planning, size=3)
     assert sorted(map(tuple, groups)) == [(0, 1, 2), (3, 4, 5)]
-    assert sorted(np.concatenate(neighbourhoods(model.planning, size=2, seed=4)).tolist()) == list(range(6))
+    assert sorted(np.concatenate(neighbourhoods(model.planning, size=2, seed=4)).tolist()) == list(
+        range(6)
+    )
 
 
 def test_separate_places_are_each_solved_exactly(monkeypatch):

@@ -74,6 +74,7 @@ SOLVE_LABELS = {
     "solve_seconds": "Solve time (s)",
     "travel_method": "Travel times",
     "local_search": "Neighbourhood search",
+    "verification": "Verification",
 }
 
 #: Packages whose versions a decision record states.
@@ -501,6 +502,7 @@ def decision_record(
         "objective": _plain(solve.get("objective")),
         "gap": _plain(solve.get("gap")),
         "best_bound": _plain(solve.get("best_bound")),
+        "verification": _plain(solve.get("verification")),
         "travel_method": _plain(solve.get("travel_method")),
         "times_seconds": times,
         "totals": _jsonable(result.totals),

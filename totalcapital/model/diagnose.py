@@ -24,7 +24,7 @@ from .formulation import Formulation
 from .problem import PlanningProblem, listed_ids
 from .solve import LpArrays, SolverOptions, run_solver
 
-__all__ = ["Relaxation", "diagnose", "presolve_reasons"]
+__all__ = ["Relaxation", "diagnose", "presolve_reasons", "relax"]
 
 #: A slack below this (in its rule's relative units) is numerical noise, not a shortfall.
 _NOISE = 1e-7
@@ -32,6 +32,32 @@ _NOISE = 1e-7
 MONEY_UNIT = 1_000.0
 PEOPLE_UNIT = 1.0
 FLOOR_UNIT = 1.0
+
+
+def relax(problem: PlanningProblem, group: str, amount: float) -> PlanningProblem:
+    """``problem`` with one rule relaxed by ``amount`` (£ for a money row, people for cover).
+
+    A budget limit rises, a partner's floor falls, a cover target falls by ``amount`` people
+    (a rule "all" or "no worse than today" becomes the equivalent share). This is what a
+    :class:`Relaxation` names, so a re-solve of the relaxed problem confirms it.
+    """
+    kind, _, rest = group.partition(":")
+    if kind == "side":
+        index = int(rest)
+        side = problem.side_constraints[index]
+        rhs = side.rhs + amount if side.sense == "<=" else side.rhs - amount
+        sides = list(problem.side_constraints)
+        sides[index] = replace(side, rhs=rhs)
+        return replace(problem, side_constraints=tuple(sides))
+    if kind in ("share", "cover"):
+        index = int(rest)
+        req = problem.coverage[index]
+        total = max(req.total_weight, 1e-12)
+        target = max(req.target_weight - amount, 0.0)
+        coverage = list(problem.coverage)
+        coverage[index] = replace(req, rule="share", share=min(target / total, 1.0))
+        return replace(problem, coverage=tuple(coverage))
+    raise ValueError(f"expected a side, share or cover rule, found '{group}'")
 
 
 def presolve_reasons(problem: PlanningProblem) -> list[str]:
