@@ -52,6 +52,7 @@ def scenario(**sections: Any) -> Scenario:
         "horizon_years": 10,
         "moving_cost_per_staff": 1500.0,
         "start_date": AS_OF.date(),
+        "residual_value": False,
     }
     finance.update(sections.pop("finance", {}))
     return Scenario.model_validate({"name": "case", "finance": finance, **sections})

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from model_cases import AS_OF, estate, scenario, three_partners, two_sites
 
-from totalcapital import finance
+from totalcapital import finance, programme
 
 
 def plan(decisions: dict[str, str], placement: dict[str, str]) -> tuple[pd.Series, pd.Series]:
@@ -132,7 +132,7 @@ def test_site_table_decision_vocabulary():
         },
         {"S1": "HOST", "S2": "HOST", "S3": "OWN", "S4": "NEW"},
     )
-    table = finance.site_table(case, scenario(), decisions, placement)
+    table = programme.site_table(case, scenario(), decisions, placement)
     assert table["decision"].to_dict() == {
         "HOST": "host",
         "OWN": "keep",
@@ -165,7 +165,7 @@ def test_partner_ledger_and_totals_of_the_fair_three_partner_plan():
     decisions, placement = plan(
         {"A": "keep", "B": "keep", "C": "dispose"}, {"SA": "B", "SB": "A", "SC": "B"}
     )
-    ledger = finance.partner_ledger(case, fair, decisions, placement)
+    ledger = programme.partner_ledger(case, fair, decisions, placement)
     police = ledger.loc["POLICE"]
     # Police pay 60/100 x 10,000 at A and receive 60/100 + 40/100 of 10,000 at B.
     assert (police["rent_paid"], police["rent_received"]) == (6_000.0, 10_000.0)
@@ -174,7 +174,7 @@ def test_partner_ledger_and_totals_of_the_fair_three_partner_plan():
     fire = ledger.loc["FIRE"]
     assert fire["annual_saving"] == pytest.approx(44_000.0)  # 50,000 running - 6,000 rent
     assert fire["sites_disposed"] == 1
-    figures = finance.totals(case, fair, decisions, placement)
+    figures = programme.totals(case, fair, decisions, placement)
     assert figures["npv_cost_before"] == 700_000.0
     assert figures["npv_cost_after"] == 216_500.0  # 200,000 + 15,000 + 1,500
     assert figures["annual_saving"] == 50_000.0
@@ -187,7 +187,7 @@ def test_baseline_plan_costs_today_and_gains_nothing():
     decisions, placement = plan(
         {"A": "keep", "B": "keep", "C": "keep"}, {"SA": "A", "SB": "B", "SC": "C"}
     )
-    figures = finance.totals(case, scenario(), decisions, placement)
+    figures = programme.totals(case, scenario(), decisions, placement)
     assert figures["npv_saving"] == 0.0 and figures["capex"] == 0.0
-    ledger = finance.partner_ledger(case, scenario(), decisions, placement)
+    ledger = programme.partner_ledger(case, scenario(), decisions, placement)
     assert (ledger["npv_gain"] == 0.0).all()

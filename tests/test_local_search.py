@@ -103,7 +103,8 @@ def is_feasible(model: CoLocationModel, plan: Plan) -> bool:
     Independent of the plan check the search itself relies on.
     """
     formulation = model.formulation
-    chosen = model.planning.chosen_pairs(plan)
+    chosen = np.zeros(len(model.planning.pair_site), dtype=bool)
+    chosen[model.planning.chosen_pairs(plan)[:, 0]] = True
     arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
     lower, upper = arrays.lower.copy(), arrays.upper.copy()
     position = {id(v): i for i, v in enumerate(arrays.variables)}
@@ -198,7 +199,7 @@ def test_separate_places_are_each_solved_exactly(monkeypatch):
     )
     plan, report = search(model, model.today_plan())
     assert plan.opened.tolist() == [True, False, False, True]
-    assert plan.site_of.tolist() == [0, 0, 3, 3]
+    assert plan.final_site.tolist() == [0, 0, 3, 3]
     assert report.improved == 2
     assert report.final_cost == 100 + 30 + 200 + 20
 

@@ -22,7 +22,7 @@ from model_cases import (
     two_sites,
 )
 
-from totalcapital import finance
+from totalcapital import programme
 from totalcapital._errors import InfeasibleScenario, ScenarioError
 from totalcapital.model import CoLocationModel
 
@@ -47,7 +47,7 @@ def test_unconstrained_plan_keeps_the_cheaper_site(unconstrained):
 
 def test_objective_equals_finance_totals(unconstrained):
     solution = unconstrained.solution
-    figures = finance.totals(two_sites(), scenario(), solution.site_decision, solution.assignment)
+    figures = programme.totals(two_sites(), scenario(), solution.site_decision, solution.assignment)
     assert figures["npv_cost_after"] == pytest.approx(solution.objective, rel=1e-6)
     assert figures["npv_cost_before"] == pytest.approx(300_000)
 
@@ -171,8 +171,8 @@ def test_listed_site_is_kept_unless_listed_disposals_are_allowed():
 def test_lease_exit_only_at_a_break_within_the_horizon(
     lease_break, at_break_only, expected, objective
 ):
-    # A worth 50,000; B leased at 20,000/yr, exit 10,000. Exit B: 100,000 + 10,000;
-    # keep B and sell A: 200,000 - 50,000.
+    # Timeless: A worth 50,000; B leased at 20,000/yr, exit 10,000. Exit B: 100,000 + 10,000;
+    # keep B and sell A: 200,000 - 50,000. (The dated programme's timing is tested apart.)
     case = estate(
         [
             {"site_id": "A", "market_value": 50_000.0},
@@ -186,7 +186,10 @@ def test_lease_exit_only_at_a_break_within_the_horizon(
         ],
         [{"service_id": "SA", "current_site": "A"}, {"service_id": "SB", "current_site": "B"}],
     )
-    model = solve(case, scenario(rules={"lease_exit_at_break_only": at_break_only}))
+    timeless = {"enabled": False}
+    model = solve(
+        case, scenario(rules={"lease_exit_at_break_only": at_break_only}, programme=timeless)
+    )
     assert decisions(model) == expected
     assert model.solution.objective == pytest.approx(objective)
 
@@ -209,10 +212,16 @@ def test_new_build_only_when_allowed():
     model = solve(case, scenario())
     assert decisions(model) == {"A": "keep", "B": "dispose", "C": "not_built"}
     assert model.solution.objective == pytest.approx(300_000)
-    model = solve(case, scenario(rules={"allow_new_builds": True}))
+    timeless = scenario(rules={"allow_new_builds": True}, programme={"enabled": False})
+    model = solve(case, timeless)
     assert decisions(model) == {"A": "dispose", "B": "dispose", "C": "build"}
     assert placement(model) == {"SA": "C", "SB": "C"}
     assert model.solution.objective == pytest.approx(150_000)
+    # Dated: C takes two years to build, so A and B are held until it opens (65,000 x 2),
+    # then C runs for eight years (40,000): 130,000 + 100,000 + 40,000.
+    model = solve(case, scenario(rules={"allow_new_builds": True}))
+    assert decisions(model) == {"A": "dispose", "B": "dispose", "C": "build"}
+    assert model.solution.objective == pytest.approx(270_000)
 
 
 @pytest.mark.parametrize(
@@ -246,7 +255,7 @@ def test_partners_no_worse_off_changes_who_moves():
     assert placement(model) == {"SA": "A", "SB": "A", "SC": "B"}
     # 200,000 (A, B kept) + 15,000 (police move)
     assert model.solution.objective == pytest.approx(215_000)
-    ledger = finance.partner_ledger(
+    ledger = programme.partner_ledger(
         case, scenario(rules=rules), model.solution.site_decision, model.solution.assignment
     )
     assert ledger.loc["POLICE", "npv_gain"] == pytest.approx(-15_000)
@@ -256,7 +265,7 @@ def test_partners_no_worse_off_changes_who_moves():
     assert decisions(model) == plan
     assert placement(model) == {"SA": "B", "SB": "A", "SC": "B"}
     assert model.solution.objective == pytest.approx(216_500)
-    ledger = finance.partner_ledger(
+    ledger = programme.partner_ledger(
         case, fair, model.solution.site_decision, model.solution.assignment
     )
     assert ledger["npv_gain"].to_dict() == pytest.approx(
@@ -432,7 +441,13 @@ def test_presolve_names_uncoverable_share():
 def test_elastic_diagnosis_names_budget_shortfall():
     case = two_sites(backlog_cost=310_000.0)
     with pytest.raises(InfeasibleScenario, match=r"capital budget .* short by £310,000"):
-        solve(case, scenario(rules={"allow_disposals": False}, finance={"capital_budget": 0.0}))
+        solve(
+            case,
+            scenario(
+                rules={"allow_disposals": False},
+                finance={"capital_budget": 0.0, "budget_counts": ["builds", "moves", "backlog"]},
+            ),
+        )
 
 
 def test_elastic_diagnosis_names_partner_shortfall():

@@ -625,18 +625,30 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
     for row in ids[no_cost]:
         checker.add(label, row, "build_cost", "a build cost for a candidate site", None)
 
-    if "lease_break" in frame.columns:
-        raw = frame["lease_break"]
+    for column in ("lease_break", "lease_end"):
+        if column not in frame.columns:
+            out[column] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+            continue
+        raw = frame[column]
         blank = _is_blank(raw)
         dates = pd.to_datetime(raw.astype("string").str.strip(), errors="coerce", format="mixed")
         for row, value in zip(ids[~blank & dates.isna()], raw[~blank & dates.isna()], strict=True):
-            checker.add(label, row, "lease_break", "a date (YYYY-MM-DD)", value)
-        freehold_break = ~blank & (out["tenure"] == "freehold")
-        for row, value in zip(ids[freehold_break], raw[freehold_break], strict=True):
-            checker.add(label, row, "lease_break", "no lease break on a freehold site", value)
-        out["lease_break"] = dates.where(~blank)
+            checker.add(label, row, column, "a date (YYYY-MM-DD)", value)
+        freehold_date = ~blank & (out["tenure"] == "freehold")
+        for row, value in zip(ids[freehold_date], raw[freehold_date], strict=True):
+            checker.add(
+                label, row, column, f"no {column.replace('_', ' ')} on a freehold site", value
+            )
+        out[column] = dates.where(~blank)
+    if "build_years" in frame.columns:
+        out["build_years"] = _numbers(
+            checker, frame, ids, "build_years", False, label, default=np.nan
+        )
+        late = out["build_years"].notna() & (status != "candidate")
+        for row, value in zip(ids[late], out["build_years"][late], strict=True):
+            checker.add(label, row, "build_years", "no build years on an existing site", value)
     else:
-        out["lease_break"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        out["build_years"] = np.nan
 
     known = set(out.columns) | {
         "site_id",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import finance
+from . import programme
 from ._errors import ScenarioError
 from .demand import load_lsoa_demand, load_point_demand
 from .estate import BNG, Estate, load_estate
@@ -142,7 +142,8 @@ def run_scenario(
     record.timings["solve_seconds"] = solution.solve_seconds
 
     stage("Result tables", 0.9)
-    result = build_result(estate, scenario, solution, demand, travel)
+    timing = programme.Timing.of_model(model, estate, scenario)
+    result = build_result(estate, scenario, solution, demand, travel, timing)
     stage("Done", 1.0)
     return result, record
 
@@ -153,12 +154,23 @@ def build_result(
     solution: Solution,
     demand: gpd.GeoDataFrame | None,
     travel: TravelTimes | None,
+    timing: programme.Timing | None = None,
 ) -> ScenarioResult:
-    """Turn a solution into the tables users read."""
+    """Turn a solution into the tables users read (``timing``: when each change happens;
+    default everything at the start, as in the timeless model)."""
     decision, assignment = solution.site_decision, solution.assignment
+    if timing is None:
+        timing = programme.Timing.at_start(estate, scenario, decision, assignment)
+    money = programme.yearly_money(estate, scenario, decision, assignment, timing)
+    codes = programme.partner_codes(estate)
+    ledger = programme.partner_ledger(estate, scenario, decision, assignment, timing)
     services = estate.services[["org", "service_type", "current_site", "space_m2"]].copy()
     services["new_site"] = assignment.reindex(services.index)
     services["moved"] = services["new_site"] != services["current_site"]
+    services["move_year"] = pd.array(
+        [timing.fy(y) for y in timing.move_year.reindex(services.index).to_numpy(float)],
+        dtype="Int64",
+    )
 
     demand_out = None
     if demand is not None and not solution.demand_cover.empty:
@@ -186,15 +198,17 @@ def build_result(
     return ScenarioResult(
         name=scenario.name,
         scenario=scenario.resolved(),
-        sites=finance.site_table(estate, scenario, decision, assignment),
+        sites=programme.site_table(estate, scenario, decision, assignment, timing),
         services=services,
-        moves=finance.moves_table(estate, scenario, assignment),
-        ledger=finance.partner_ledger(estate, scenario, decision, assignment),
+        moves=programme.moves_table(estate, scenario, assignment, timing),
+        ledger=ledger,
         coverage=solution.coverage,
         demand=demand_out,
         areas=reach_areas(estate, scenario, assignment, decision, travel),
-        totals=finance.totals(estate, scenario, decision, assignment),
+        totals=programme.totals(estate, scenario, decision, assignment, timing),
         solve=solve,
+        programme=programme.programme_table(estate, money, codes),
+        compensation=programme.compensation(ledger["npv_gain"], timing.years),
     )
 
 

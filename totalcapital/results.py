@@ -68,6 +68,11 @@ class ScenarioResult:
     solve : dict
         Solver, status (ours and the solver's own words), objective, bound, gap, times,
         travel-time method.
+    programme : pandas.DataFrame or None
+        Financial year x partner: receipts, capital spend, savings, net cash, cumulative
+        (see :func:`totalcapital.programme.programme_table`).
+    compensation : pandas.DataFrame or None
+        Transfers between partners, per financial year, that leave every partner no worse off.
     """
 
     name: str
@@ -81,6 +86,8 @@ class ScenarioResult:
     areas: gpd.GeoDataFrame | None
     totals: dict[str, Any]
     solve: dict[str, Any]
+    programme: pd.DataFrame | None = None
+    compensation: pd.DataFrame | None = None
 
     @property
     def disposals(self) -> pd.DataFrame:
@@ -182,6 +189,10 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
     _for_file(result.disposals).to_csv(folder / "disposals.csv")
     result.ledger.to_csv(folder / "ledger.csv")
     result.coverage.to_csv(folder / "coverage.csv", index=False)
+    if result.programme is not None:
+        result.programme.to_csv(folder / "programme.csv", index=False)
+    if result.compensation is not None:
+        result.compensation.to_csv(folder / "compensation.csv", index=False)
 
     gpkg = folder / GEOPACKAGE_FILE
     sites.reset_index().to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
@@ -190,6 +201,11 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
         result.demand.reset_index().to_file(gpkg, layer="demand", driver="GPKG", engine="pyogrio")
     if result.areas is not None:
         result.areas.to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
+    if result.programme is not None:
+        # A table without geometry: the programme by financial year and partner, for QGIS.
+        gpd.GeoDataFrame(result.programme).to_file(
+            gpkg, layer="programme", driver="GPKG", engine="pyogrio"
+        )
 
     summary = {
         "name": result.name,
@@ -234,6 +250,12 @@ def load_result(folder: str | Path) -> ScenarioResult:
     services = pd.read_csv(folder / "services.csv", index_col="service_id")
     ledger = pd.read_csv(folder / "ledger.csv", index_col="partner")
     coverage = pd.read_csv(folder / "coverage.csv")
+    programme = None
+    if (folder / "programme.csv").is_file():
+        programme = pd.read_csv(folder / "programme.csv", dtype={"partner": str})
+    compensation = None
+    if (folder / "compensation.csv").is_file():
+        compensation = pd.read_csv(folder / "compensation.csv", dtype={"payer": str, "payee": str})
     return ScenarioResult(
         name=summary["name"],
         scenario=summary["scenario"],
@@ -246,4 +268,6 @@ def load_result(folder: str | Path) -> ScenarioResult:
         areas=areas,
         totals=summary["totals"],
         solve=summary["solve"],
+        programme=programme,
+        compensation=compensation,
     )

@@ -30,6 +30,7 @@ __all__ = [
     "FinanceSettings",
     "LocksSettings",
     "LsoaDemand",
+    "ProgrammeSettings",
     "RulesSettings",
     "Scenario",
     "SolverSettings",
@@ -106,10 +107,35 @@ class FinanceSettings(_Strict):
     start_date: date = date(2026, 4, 1)
     horizon_years: int = Field(25, ge=1, le=100)
     discount_rate: float = Field(0.035, ge=0.0, lt=1.0)
+    # Capital budget over the whole window (£; null: no limit).
     capital_budget: float | None = Field(None, ge=0)
+    # A budget a year (£ each year, or {2027: ..., 2028: ...} by financial year), carried
+    # forward when unspent; per partner as {PARTNER: £ a year}.
+    capital_budget_per_year: float | dict[int, float] | None = None
+    partner_capital_budget_per_year: dict[str, float] = Field(default_factory=dict)
+    # What a capital budget counts: new builds, moves (fit-out and moving), the maintenance
+    # backlog of sites kept, lease exit costs.
+    budget_counts: list[Literal["builds", "moves", "backlog", "lease_exits"]] = Field(
+        default_factory=lambda: ["builds", "moves"]
+    )
     receipts_recycled_share: float = Field(0.0, ge=0.0, le=1.0)
+    # Receipts fund capital spending this many years after they are received.
+    recycling_lag_years: int = Field(0, ge=0, le=50)
     moving_cost_per_staff: float = Field(1500.0, ge=0)
     host_rent_share: float = Field(1.0, ge=0.0, le=1.0)
+    # Freeholds still held at the horizon's end are worth their net sale value then.
+    residual_value: bool = True
+    # Backlog is spent in the first year on every site still held this many years in; a site
+    # let go sooner is kept going until then, not refurbished.
+    backlog_grace_years: int = Field(3, ge=0, le=50)
+
+    @field_validator("capital_budget_per_year")
+    @classmethod
+    def _budget_per_year(cls, value):
+        amounts = value.values() if isinstance(value, dict) else [value]
+        if any(a is not None and a < 0 for a in amounts):
+            raise ValueError("budgets must be 0 or more")
+        return value
 
     @property
     def horizon_end(self) -> date:
@@ -185,6 +211,22 @@ class SolverSettings(_Strict):
     local_search: Literal["auto", "on", "off"] = "auto"
 
 
+class ProgrammeSettings(_Strict):
+    """A dated programme: every decision carries a financial year (April to March)."""
+
+    # false: the timeless model (everything happens at the start, as one decision).
+    enabled: bool = True
+    # Years in which the plan may change; the rest of the horizon is a tail.
+    years: int = Field(10, ge=1, le=50)
+    # Years a new build takes before it can host, for candidates without a build_years value.
+    build_years: int = Field(2, ge=0, le=20)
+    # Decide in every year even where fewer decision points would give the same plan.
+    every_year: bool = False
+    # At most this many disposals and lease exits a year, for every partner or by partner.
+    max_disposals_per_year: int | None = Field(None, ge=0)
+    partner_max_disposals_per_year: dict[str, int] = Field(default_factory=dict)
+
+
 class Scenario(_Strict):
     """One planning scenario. See ``scenarios/*.yaml`` and README for every key."""
 
@@ -199,6 +241,7 @@ class Scenario(_Strict):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     locks: LocksSettings = Field(default_factory=LocksSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
+    programme: ProgrammeSettings = Field(default_factory=ProgrammeSettings)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     applied_overrides: list[str] = Field(default_factory=list)
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..estate import Estate
     from ..network import TravelTimes
     from ..scenario import Scenario
+    from ..timeline import Epochs
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ class Solution:
         What was recomputed from the plan and what verification did.
     plan : Plan or None
         The same plan as positions in the model's problem.
+    site_epoch, move_epoch : pandas.Series
+        site_id -> the epoch its state changes, service_id -> the epoch it moves (-1: never).
+    epoch_labels : tuple of str
+        The financial year each epoch starts (("",) when timeless).
     """
 
     status: str
@@ -95,6 +100,9 @@ class Solution:
     local_search: str = ""
     verification: str = ""
     plan: Plan | None = None
+    site_epoch: pd.Series | None = None
+    move_epoch: pd.Series | None = None
+    epoch_labels: tuple[str, ...] = ("",)
 
 
 class CoLocationModel:
@@ -134,6 +142,7 @@ class CoLocationModel:
         self.options = options
         self.solution: Solution | None = None
         self.relaxations: list[Relaxation] = []
+        self.calendar: Epochs | None = None
         reasons = list(reasons) + presolve_reasons(planning)
         if reasons:
             raise InfeasibleScenario(planning.name, reasons)
@@ -187,6 +196,8 @@ class CoLocationModel:
         reasons: Sequence[str] = (),
         local_search: str = "auto",
         started: float | None = None,
+        epochs: dict | None = None,
+        calendar: Epochs | None = None,
     ) -> CoLocationModel:
         """Build the model from plain arrays.
 
@@ -237,6 +248,10 @@ class CoLocationModel:
             3,000 allowed (service, site) pairs.
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
+        epochs : dict, optional
+            The dated problem's arrays (see :meth:`PlanningProblem.from_dense`).
+        calendar : Epochs, optional
+            The financial years of those epochs (kept on the model for its results).
 
         Raises
         ------
@@ -263,9 +278,12 @@ class CoLocationModel:
             incompatible=incompatible,
             name=name,
             pruned_before=pruned_before,
+            epochs=epochs,
         )
         options = SolverOptions(solver, time_limit, mip_gap, threads, local_search)
-        return cls(planning, options, reasons=reasons, started=started)
+        model = cls(planning, options, reasons=reasons, started=started)
+        model.calendar = calendar
+        return model
 
     @classmethod
     def from_estate(
@@ -335,7 +353,7 @@ class CoLocationModel:
         if start is not None and not planning.check(start).holds:
             start = None
         search = None
-        if start is not None and uses_search(options.local_search, len(planning.pair_site)):
+        if start is not None and uses_search(options.local_search, planning):
             search_deadline = None
             if deadline is not None:
                 search_deadline = started + SEARCH_TIME_SHARE * max(deadline - started, 0.0)
@@ -394,6 +412,7 @@ class CoLocationModel:
     ) -> Solution:
         planning = self.planning
         coverage, demand_cover = planning.coverage_tables(outcome.plan)
+        site_epoch, move_epoch = planning.change_epochs(outcome.plan)
         bound = outcome.run.best_bound if math.isfinite(outcome.run.best_bound) else math.nan
         verification = f"cost and {outcome.check.rows:,} rules recomputed from the plan: all hold"
         if outcome.notes:
@@ -416,6 +435,11 @@ class CoLocationModel:
             local_search="" if search is None else search.describe(),
             verification=verification,
             plan=outcome.plan,
+            site_epoch=pd.Series(site_epoch, index=pd.Index(planning.site_ids, name="site_id")),
+            move_epoch=pd.Series(
+                move_epoch, index=pd.Index(planning.service_ids, name="service_id")
+            ),
+            epoch_labels=planning.epoch_labels,
         )
 
     def diagnose(self) -> list[str]:

@@ -43,11 +43,12 @@ def relax(problem: PlanningProblem, group: str, amount: float) -> PlanningProble
     """
     kind, _, rest = group.partition(":")
     if kind == "side":
-        index = int(rest)
-        side = problem.side_constraints[index]
-        rhs = side.rhs + amount if side.sense == "<=" else side.rhs - amount
         sides = list(problem.side_constraints)
-        sides[index] = replace(side, rhs=rhs)
+        for index in _side_rows(problem, rest):
+            side = sides[index]
+            sides[index] = replace(
+                side, rhs=side.rhs + amount if side.sense == "<=" else side.rhs - amount
+            )
         return replace(problem, side_constraints=tuple(sides))
     if kind in ("share", "cover"):
         index = int(rest)
@@ -60,6 +61,12 @@ def relax(problem: PlanningProblem, group: str, amount: float) -> PlanningProble
     raise ValueError(f"expected a side, share or cover rule, found '{group}'")
 
 
+def _side_rows(problem: PlanningProblem, key: str) -> list[int]:
+    """The side rows of one rule: its group's rows, or the row at that index."""
+    rows = [i for i, side in enumerate(problem.side_constraints) if side.group == key]
+    return rows or [int(key)]
+
+
 def presolve_reasons(problem: PlanningProblem) -> list[str]:
     """Impossibilities found without a solver, each naming the places and the shortfall."""
     reasons: list[str] = []
@@ -70,13 +77,17 @@ def presolve_reasons(problem: PlanningProblem) -> list[str]:
             f"{len(homeless)} service(s) have no site they may be housed at "
             f"(space, capability, distance, candidate list or locks): {listed_ids(homeless)}"
         )
-    available = float(problem.capacity[problem.open_upper > 0].sum())
     needed = float(problem.space.sum())
-    if needed > available + 1e-6:
-        reasons.append(
-            f"services need {needed:,.0f} m2 of floor space but the sites that may stay open "
-            f"offer only {available:,.0f} m2 (short by {needed - available:,.0f} m2)"
-        )
+    could_host = problem.available(problem.state_upper > 0)
+    for e, label in enumerate(problem.epoch_labels):
+        available = float(problem.capacity[could_host[:, e]].sum())
+        if needed > available + 1e-6:
+            when = f" in {label}" if label else ""
+            reasons.append(
+                f"services need {needed:,.0f} m2 of floor space but the sites that may be open"
+                f"{when} offer only {available:,.0f} m2 (short by {needed - available:,.0f} m2)"
+            )
+            break
     for req in problem.coverage:
         reachable = problem.reachable(req)
         lost = np.flatnonzero(~reachable & (req.weights > 0))
@@ -152,14 +163,20 @@ class Relaxation:
 
 
 def _round_up(amount: float, unit: str) -> float:
-    step = {"£": MONEY_UNIT, "people": PEOPLE_UNIT, "m2": FLOOR_UNIT}[unit]
+    step = {"£": MONEY_UNIT, "people": PEOPLE_UNIT, "m2": FLOOR_UNIT, "disposals": 1.0}[unit]
     return max(step, math.ceil(amount / step - 1e-9) * step)
 
 
 def _group_label(problem: PlanningProblem, group: str) -> tuple[str, str]:
     kind, _, rest = group.partition(":")
     if kind == "side":
-        return problem.side_constraints[int(rest)].label, "£"
+        rows = _side_rows(problem, rest)
+        side = problem.side_constraints[rows[0]]
+        label = side.label
+        if len(rows) > 1:
+            label = label.rsplit(" by ", 1)[0] + " (more in the first year, carried forward)"
+        unit = "disposals" if rest.startswith("disposals") else "£"
+        return label, unit
     if kind in ("share", "cover"):
         req = problem.coverage[int(rest)]
         rule = (

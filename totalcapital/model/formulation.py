@@ -1,31 +1,42 @@
 """The MILP of a :class:`PlanningProblem`: PuLP variables and rows, named after the estate.
 
+Indices: sites s, services k, allowed pairs (k, s), demand points d, requirements b with
+provider groups g, epochs e (one for the timeless model; names then carry no epoch suffix,
+otherwise the financial year the epoch starts, e.g. ``_2028_29``).
+
 Variables
 ---------
-``open[s]`` in {0,1}: site kept (existing) or built (candidate); bounds from locks and rules.
-``housed[k][s]`` in {0,1} for (k, s) allowed: service k at site s.
-``provides[b][g][s]`` in [0,1]: site s houses a service of provider group g of requirement b.
-``covered[b][d]`` in [0,1]: demand point d is covered under b (rules share/no-worse).
-``hosts[t][s]`` in {0,1}: site s houses a service of type t (only for incompatible types).
+``open[s][e]`` in {0,1}: the site's state (held, for an existing site; build started, for a
+candidate). Epochs in which the state may not change share the variable of the epoch before.
+``housed[k][s][e]`` in {0,1} for (k, s) allowed and s able to host in e: service k at site s.
+``provides[b][g][s][e]`` in [0,1]: site s houses a service of provider group g of requirement b.
+``covered[b][d][e]`` in [0,1]: demand point d is covered under b (rules share/no-worse).
+``hosts[t][s][e]`` in {0,1}: site s houses a service of type t (only for incompatible types).
 
-Rows
-----
+Rows (each per epoch)
+---------------------
 ``house[k]``: sum_s housed[k][s] = 1.
-``only_open[k][s]``: housed[k][s] <= open[s] (disaggregated; omitted where open[s] is fixed 1).
-``capacity[s]``: sum_k space_k housed[k][s] <= capacity_s open[s].
+``only_open[k][s]``: housed[k][s][e] <= open[s][a(s,e)], a(s,e) the epoch whose state lets s
+host in e (itself for an existing site, the build's start for a candidate); omitted where
+that state is fixed at 1.
+``held[s]`` / ``built[s]``: open[s][e] <= open[s][e-1] for an existing site (once let go, gone);
+open[s][e-1] <= open[s][e] for a candidate (once started, built).
+``stays[k][s]`` / ``moved[k][s]``: housed at today's site never rises, housed anywhere else
+never falls; with ``house`` this lets a service move once, from today's site, and stay.
+``capacity[s]``: sum_k space_k housed[k][s] <= capacity_s open[s][a(s,e)].
 ``provides[b][g][s]``: provides <= sum of housed[k][s] over k in group g; and
-``provides_open[b][g][s]``: provides <= open[s], which keeps the relaxation from spreading one
-service's cover over many half-open sites.
+``provides_open[b][g][s]``: provides <= open[s][a(s,e)], which keeps the relaxation from
+spreading one service's cover over many half-open sites.
 ``cover[b][d]``: covered[b][d] <= sum over groups g and sites s reaching d of provides[b][g][s];
 for rule "all" the row is sum(...) >= 1 (points of positive weight) and has no covered variable.
 ``share[b]``: sum_d (w_d / W) covered[b][d] >= (target - tolerance) / W.
 ``hosts[t][k][s]``: housed[k][s] <= hosts[t][s]; ``incompatible[a][b][s]``:
 hosts[a][s] + hosts[b][s] <= 1.
-``budget``, ``partner_*``: the side rows, divided by their size and loosened by
-:data:`~totalcapital.model.problem.SIDE_TOLERANCE` of it.
+``budget*``, ``partner_*``: the side rows (once, over all epochs), divided by their size and
+loosened by :data:`~totalcapital.model.problem.SIDE_TOLERANCE` of it.
 
-Objective ``whole_life_npv_cost``, in units of ``objective_scale`` £: constant + sum_s
-fixed_cost_s open[s] + sum_(k,s) assignment_cost_ks housed[k][s]. The constant enters as a
+Objective ``whole_life_npv_cost``, in units of ``objective_scale`` £: constant + sum
+site_cost[s][e] open[s][e] + sum pair_cost[k,s][e] housed[k][s][e]. The constant enters as a
 variable fixed at 1, so a solver's objective, bound and gap are in the same money as the plan.
 
 Money is scaled so that every coefficient the solver sees is of order 1 to 10,000, whatever the
@@ -76,7 +87,7 @@ def objective_scale_for(problem: PlanningProblem) -> float:
     """A power of ten that brings the largest objective coefficient to at most 10,000 (>= 1)."""
     largest = max(
         [abs(problem.objective_constant)]
-        + [float(np.abs(a).max()) for a in (problem.fixed_cost, problem.pair_cost) if len(a)]
+        + [float(np.abs(a).max()) for a in (problem.site_cost, problem.pair_cost) if a.size]
     )
     if not largest > _LARGEST_COEFFICIENT:
         return 1.0
@@ -105,10 +116,10 @@ class Formulation:
     ----------
     problem : PlanningProblem
     lp : pulp.LpProblem
-    open_vars : list of pulp.LpVariable
-        One per site, in ``site_ids`` order.
-    housed_vars : list of pulp.LpVariable
-        One per allowed pair, in pair order.
+    state_vars : list of list of pulp.LpVariable
+        Sites x epochs (epochs in which a state cannot change repeat the variable).
+    pair_vars : list of list of pulp.LpVariable or None
+        Allowed pairs x epochs (None where the site cannot host in that epoch).
     objective_scale : float
         £ per unit of the objective the solver sees.
     elastic : bool
@@ -119,8 +130,8 @@ class Formulation:
     problem: PlanningProblem
     elastic: bool = False
     lp: pulp.LpProblem = field(init=False)
-    open_vars: list[pulp.LpVariable] = field(init=False)
-    housed_vars: list[pulp.LpVariable] = field(init=False)
+    state_vars: list[list[pulp.LpVariable]] = field(init=False)
+    pair_vars: list[list[pulp.LpVariable | None]] = field(init=False)
     objective_scale: float = field(init=False)
     slacks: list[Slack] = field(init=False, default_factory=list)
     # How each helper variable follows from a plan, so a start can give every value.
@@ -131,8 +142,14 @@ class Formulation:
         self._site_names = clean_names(problem.site_ids)
         self._service_names = clean_names(problem.service_ids)
         self._demand_names = clean_names(problem.demand_ids)
+        labels = problem.epoch_labels
+        self._suffix = [
+            "" if problem.n_epochs == 1 else "_" + clean_names([label])[0] for label in labels
+        ]
         self.objective_scale = objective_scale_for(problem)
         self.lp = pulp.LpProblem(clean_names([problem.name])[0], pulp.LpMinimize)
+        self._shared_slacks: dict[str, pulp.LpVariable] = {}
+        self._add_states()
         self._add_assignment()
         for r, req in enumerate(problem.coverage):
             self._add_coverage(r, req)
@@ -140,65 +157,147 @@ class Formulation:
         self._add_sides()
         self._add_objective()
 
+    # ------------------------------------------------------------------ accessors
+
+    @property
+    def open_vars(self) -> list[pulp.LpVariable]:
+        """Each site's state variable in the first epoch (the only one when timeless)."""
+        return [row[0] for row in self.state_vars]
+
+    @property
+    def housed_vars(self) -> list[pulp.LpVariable | None]:
+        """Each pair's variable in the first epoch (the only one when timeless)."""
+        return [row[0] for row in self.pair_vars]
+
+    def _hosting_var(self, s: int, e: int) -> pulp.LpVariable | None:
+        """The state that lets site s host in epoch e (None: it cannot host then)."""
+        source = int(self.problem.available_from[s, e])
+        return None if source < 0 else self.state_vars[s][source]
+
+    def _fixed_open(self, var: pulp.LpVariable | None) -> bool:
+        return var is not None and var.lowBound is not None and var.lowBound >= 1
+
     # ------------------------------------------------------------------ rows
 
     def _slack(self, name: str, group: str, unit: float, index: int | None = None, upper=None):
+        """A slack variable, one per rule (and place) shared by every epoch."""
+        if name in self._shared_slacks:
+            return self._shared_slacks[name]
         var = self.lp.add_variable(f"slack_{name}", 0, upper)
         self.slacks.append(Slack(var, group, unit, index))
+        self._shared_slacks[name] = var
         return var
+
+    def _add_states(self) -> None:
+        problem, lp = self.problem, self.lp
+        self.state_vars = []
+        initial = problem.initial_state
+        for s, site in enumerate(self._site_names):
+            row: list[pulp.LpVariable] = []
+            for e in range(problem.n_epochs):
+                low, high = float(problem.state_lower[s, e]), float(problem.state_upper[s, e])
+                if e > 0 and not problem.may_change[s, e]:
+                    var = row[-1]  # the state carries on: one variable, the tighter bounds
+                    var.lowBound = max(var.lowBound, low)
+                    var.upBound = min(var.upBound, high)
+                    row.append(var)
+                    continue
+                var = lp.add_variable(f"open_{site}{self._suffix[e]}", 0, 1, pulp.LpBinary)
+                if e == 0 and not problem.may_change[s, 0]:
+                    low = high = float(initial[s])
+                var.lowBound, var.upBound = low, high
+                if e > 0:
+                    newer, older = (row[-1], var) if problem.is_candidate[s] else (var, row[-1])
+                    rule = "built" if problem.is_candidate[s] else "held"
+                    expr = pulp.LpAffineExpression([(newer, 1.0), (older, -1.0)])
+                    lp.addConstraint(
+                        pulp.LpConstraint(expr, -1, f"{rule}_{site}{self._suffix[e]}", 0)
+                    )
+                row.append(var)
+            self.state_vars.append(row)
 
     def _add_assignment(self) -> None:
         problem, lp = self.problem, self.lp
-        opened = lp.add_variable_dicts("open", self._site_names, 0, 1, pulp.LpBinary)
-        self.open_vars = [opened[name] for name in self._site_names]
-        for var, low, high in zip(
-            self.open_vars, problem.open_lower, problem.open_upper, strict=True
-        ):
-            var.lowBound, var.upBound = float(low), float(high)
         self._pair_keys = [
             f"{self._service_names[k]}__{self._site_names[s]}"
             for k, s in zip(problem.pair_service.tolist(), problem.pair_site.tolist(), strict=True)
         ]
-        housed = lp.add_variable_dicts("housed", self._pair_keys, 0, 1, pulp.LpBinary)
-        self.housed_vars = [housed[key] for key in self._pair_keys]
+        current = problem.current_site
+        self.pair_vars = []
+        for p, key in enumerate(self._pair_keys):
+            s = int(problem.pair_site[p])
+            row: list[pulp.LpVariable | None] = []
+            at_today = current is not None and current[problem.pair_service[p]] == s
+            for e in range(problem.n_epochs):
+                if self._hosting_var(s, e) is None or (at_today and e > 0 and row[-1] is None):
+                    row.append(None)
+                    continue
+                var = lp.add_variable(f"housed_{key}{self._suffix[e]}", 0, 1, pulp.LpBinary)
+                if e > 0 and row[-1] is not None and current is not None:
+                    newer, older = (var, row[-1]) if at_today else (row[-1], var)
+                    rule = "stays" if at_today else "moved"
+                    expr = pulp.LpAffineExpression([(newer, 1.0), (older, -1.0)])
+                    lp.addConstraint(
+                        pulp.LpConstraint(expr, -1, f"{rule}_{key}{self._suffix[e]}", 0)
+                    )
+                row.append(var)
+            self.pair_vars.append(row)
 
         # house[k] and only_open[k][s]: pairs are ordered by service.
         starts = np.searchsorted(problem.pair_service, np.arange(problem.n_services + 1))
-        for k, name in enumerate(self._service_names):
-            lo, hi = starts[k], starts[k + 1]
-            row = _expr(self.housed_vars[lo:hi], np.ones(hi - lo))
-            lp.addConstraint(pulp.LpConstraint(row, 0, f"house_{name}", 1))
-        for p in np.flatnonzero(problem.open_lower[problem.pair_site] < 1):
-            s = problem.pair_site[p]
-            row = pulp.LpAffineExpression([(self.housed_vars[p], 1.0), (self.open_vars[s], -1.0)])
-            lp.addConstraint(pulp.LpConstraint(row, -1, f"only_open_{self._pair_keys[p]}", 0))
-
         by_site = np.argsort(problem.pair_site, kind="stable")
         site_starts = np.searchsorted(problem.pair_site[by_site], np.arange(problem.n_sites + 1))
-        for s, name in enumerate(self._site_names):
-            members = by_site[site_starts[s] : site_starts[s + 1]]
-            if len(members) == 0:
-                continue
-            capacity = float(problem.capacity[s])
-            # Rows in shares of the site's floor space: m2 figures stay of order 1.
-            scale = max(capacity, 1.0)
-            terms = [
-                (self.housed_vars[p], float(problem.space[problem.pair_service[p]]) / scale)
-                for p in members
-            ]
-            terms.append((self.open_vars[s], -capacity / scale))
-            row = pulp.LpAffineExpression(terms)
-            if self.elastic:
-                row[self._slack(f"capacity_{name}", "capacity", scale, s)] = -1.0
-            lp.addConstraint(pulp.LpConstraint(row, -1, f"capacity_{name}", 0))
+        for e in range(problem.n_epochs):
+            sfx = self._suffix[e]
+            for k, name in enumerate(self._service_names):
+                members = [
+                    self.pair_vars[p][e]
+                    for p in range(starts[k], starts[k + 1])
+                    if self.pair_vars[p][e] is not None
+                ]
+                row = _expr(members, np.ones(len(members)))
+                lp.addConstraint(pulp.LpConstraint(row, 0, f"house_{name}{sfx}", 1))
+            for p, key in enumerate(self._pair_keys):
+                var = self.pair_vars[p][e]
+                hosting = self._hosting_var(int(problem.pair_site[p]), e)
+                if var is None or self._fixed_open(hosting):
+                    continue
+                row = pulp.LpAffineExpression([(var, 1.0), (hosting, -1.0)])
+                lp.addConstraint(pulp.LpConstraint(row, -1, f"only_open_{key}{sfx}", 0))
+            for s, name in enumerate(self._site_names):
+                members = [
+                    p
+                    for p in by_site[site_starts[s] : site_starts[s + 1]]
+                    if self.pair_vars[p][e] is not None
+                ]
+                if not members:
+                    continue
+                capacity = float(problem.capacity[s])
+                # Rows in shares of the site's floor space: m2 figures stay of order 1.
+                scale = max(capacity, 1.0)
+                terms = [
+                    (self.pair_vars[p][e], float(problem.space[problem.pair_service[p]]) / scale)
+                    for p in members
+                ]
+                terms.append((self._hosting_var(s, e), -capacity / scale))
+                row = pulp.LpAffineExpression(terms)
+                if self.elastic:
+                    row[self._slack(f"capacity_{name}", "capacity", scale, s)] = -1.0
+                lp.addConstraint(pulp.LpConstraint(row, -1, f"capacity_{name}{sfx}", 0))
 
     def _add_coverage(self, r: int, req: CoverageRequirement) -> None:
+        for e in range(self.problem.n_epochs):
+            self._add_coverage_in(r, req, e)
+
+    def _add_coverage_in(self, r: int, req: CoverageRequirement, e: int) -> None:
         problem, lp = self.problem, self.lp
         req_name = clean_names([req.name])[0]
+        sfx = self._suffix[e]
         provide_vars: list[pulp.LpVariable] = []
         reach_rows: list[sparse.csr_array] = []
         for g, (reach, providers) in enumerate(zip(req.reach, req.providers, strict=True)):
             in_group = np.flatnonzero(np.asarray(providers, bool)[problem.pair_service])
+            in_group = np.array([p for p in in_group if self.pair_vars[p][e] is not None], int)
             if len(in_group) == 0:
                 continue
             order = in_group[np.argsort(problem.pair_site[in_group], kind="stable")]
@@ -209,20 +308,17 @@ class Formulation:
             los = np.searchsorted(sites, useful, side="left")
             his = np.searchsorted(sites, useful, side="right")
             for s, lo, hi in zip(useful.tolist(), los.tolist(), his.tolist(), strict=True):
-                name = f"provides_{req_name}_{g}_{self._site_names[s]}"
-                var = lp.add_variable(name, 0, 1)
-                row = _expr([self.housed_vars[p] for p in order[lo:hi]], -np.ones(hi - lo))
+                where = f"{req_name}_{g}_{self._site_names[s]}{sfx}"
+                var = lp.add_variable(f"provides_{where}", 0, 1)
+                row = _expr([self.pair_vars[p][e] for p in order[lo:hi]], -np.ones(hi - lo))
                 row[var] = 1.0
-                lp.addConstraint(pulp.LpConstraint(row, -1, name, 0))
-                if problem.open_lower[s] < 1 and hi - lo > 1:
-                    row = pulp.LpAffineExpression([(var, 1.0), (self.open_vars[s], -1.0)])
-                    lp.addConstraint(
-                        pulp.LpConstraint(
-                            row, -1, f"provides_open_{req_name}_{g}_{self._site_names[s]}", 0
-                        )
-                    )
+                lp.addConstraint(pulp.LpConstraint(row, -1, f"provides_{where}", 0))
+                hosting = self._hosting_var(s, e)
+                if not self._fixed_open(hosting) and hi - lo > 1:
+                    row = pulp.LpAffineExpression([(var, 1.0), (hosting, -1.0)])
+                    lp.addConstraint(pulp.LpConstraint(row, -1, f"provides_open_{where}", 0))
                 provide_vars.append(var)
-                self._aux.append(("provides", var, r, g, s))
+                self._aux.append(("provides", var, r, g, s, e))
             reach_rows.append(reach[useful])
         if not provide_vars:
             return
@@ -241,58 +337,69 @@ class Formulation:
             if req.rule == "all":
                 if self.elastic:
                     row[self._slack(name, f"cover:{r}", float(weights[d]), d, upper=1)] = 1.0
-                lp.addConstraint(pulp.LpConstraint(row, 1, name, 1))
+                lp.addConstraint(pulp.LpConstraint(row, 1, f"{name}{sfx}", 1))
                 continue
-            covered = lp.add_variable(f"covered_{req_name}_{demand_name}", 0, 1)
-            self._aux.append(("covered", covered, r, d))
+            covered = lp.add_variable(f"covered_{req_name}_{demand_name}{sfx}", 0, 1)
+            self._aux.append(("covered", covered, r, d, e))
             row[covered] = -1.0
-            lp.addConstraint(pulp.LpConstraint(row, 1, name, 0))
+            lp.addConstraint(pulp.LpConstraint(row, 1, f"{name}{sfx}", 0))
             share_terms.append((covered, float(weights[d]) / total))
         if req.rule != "all":
             row = pulp.LpAffineExpression(share_terms)
             if self.elastic:
                 row[self._slack(f"share_{req_name}", f"share:{r}", total)] = 1.0
             target = (req.target_weight - req.tolerance) / total
-            lp.addConstraint(pulp.LpConstraint(row, 1, f"share_{req_name}", target))
+            lp.addConstraint(pulp.LpConstraint(row, 1, f"share_{req_name}{sfx}", target))
 
     def _add_incompatible(self) -> None:
         problem, lp = self.problem, self.lp
         for type_a, type_b, mask_a, mask_b in problem.incompatible:
             label = "_".join(clean_names([type_a, type_b]))
-            in_a = np.flatnonzero(np.asarray(mask_a, bool)[problem.pair_service])
-            in_b = np.flatnonzero(np.asarray(mask_b, bool)[problem.pair_service])
-            shared = np.intersect1d(problem.pair_site[in_a], problem.pair_site[in_b])
-            flags: dict[tuple[int, int], pulp.LpVariable] = {}
-            for side, (type_name, pairs) in enumerate(((type_a, in_a), (type_b, in_b))):
-                type_label = clean_names([type_name])[0]
+            for e in range(problem.n_epochs):
+                sfx = self._suffix[e]
+                live = np.array([v[e] is not None for v in self.pair_vars], dtype=bool)
+                in_a = np.flatnonzero(np.asarray(mask_a, bool)[problem.pair_service] & live)
+                in_b = np.flatnonzero(np.asarray(mask_b, bool)[problem.pair_service] & live)
+                shared = np.intersect1d(problem.pair_site[in_a], problem.pair_site[in_b])
+                flags: dict[tuple[int, int], pulp.LpVariable] = {}
+                for side, (type_name, pairs) in enumerate(((type_a, in_a), (type_b, in_b))):
+                    type_label = clean_names([type_name])[0]
+                    for s in shared.tolist():
+                        name = f"hosts_{label}_{type_label}_{self._site_names[s]}{sfx}"
+                        flags[side, s] = lp.add_variable(name, 0, 1, pulp.LpBinary)
+                        self._aux.append(("hosts", flags[side, s], (mask_a, mask_b)[side], s, e))
+                    for p in pairs[np.isin(problem.pair_site[pairs], shared)].tolist():
+                        flag = flags[side, int(problem.pair_site[p])]
+                        row = pulp.LpAffineExpression([(self.pair_vars[p][e], 1.0), (flag, -1.0)])
+                        name = f"{flag.name}_{self._service_names[problem.pair_service[p]]}"
+                        lp.addConstraint(pulp.LpConstraint(row, -1, name, 0))
                 for s in shared.tolist():
-                    name = f"hosts_{label}_{type_label}_{self._site_names[s]}"
-                    flags[side, s] = lp.add_variable(name, 0, 1, pulp.LpBinary)
-                    self._aux.append(("hosts", flags[side, s], (mask_a, mask_b)[side], s))
-                for p in pairs[np.isin(problem.pair_site[pairs], shared)].tolist():
-                    flag = flags[side, int(problem.pair_site[p])]
-                    row = pulp.LpAffineExpression([(self.housed_vars[p], 1.0), (flag, -1.0)])
-                    name = f"{flag.name}_{self._service_names[problem.pair_service[p]]}"
-                    lp.addConstraint(pulp.LpConstraint(row, -1, name, 0))
-            for s in shared.tolist():
-                row = _expr([flags[0, s], flags[1, s]], [1.0, 1.0])
-                name = f"incompatible_{label}_{self._site_names[s]}"
-                lp.addConstraint(pulp.LpConstraint(row, -1, name, 1))
+                    row = _expr([flags[0, s], flags[1, s]], [1.0, 1.0])
+                    name = f"incompatible_{label}_{self._site_names[s]}{sfx}"
+                    lp.addConstraint(pulp.LpConstraint(row, -1, name, 1))
+
+    def _linear(self, site_coef: np.ndarray, pair_coef: np.ndarray | None, scale: float):
+        """sum site_coef[s, e] open[s][e] + pair_coef[p, e] housed[p][e], divided by scale."""
+        terms: dict[str, tuple[pulp.LpVariable, float]] = {}
+
+        def add(var: pulp.LpVariable, value: float) -> None:
+            old = terms.get(var.name)
+            terms[var.name] = (var, (old[1] if old else 0.0) + value)
+
+        for s, e in zip(*np.nonzero(site_coef), strict=True):
+            add(self.state_vars[s][e], float(site_coef[s, e]) / scale)
+        if pair_coef is not None:
+            for p, e in zip(*np.nonzero(pair_coef), strict=True):
+                var = self.pair_vars[p][e]
+                if var is not None:
+                    add(var, float(pair_coef[p, e]) / scale)
+        return pulp.LpAffineExpression([term for term in terms.values() if term[1] != 0])
 
     def _add_sides(self) -> None:
         problem, lp = self.problem, self.lp
         for index, side in enumerate(problem.side_constraints):
             size = problem.side_sizes[index]
-            coefs = [
-                (self.open_vars[s], float(c) / size) for s, c in enumerate(side.site_coef) if c != 0
-            ]
-            pair_coef = problem.side_pair_coefs[index]
-            if pair_coef is not None:
-                coefs += [
-                    (self.housed_vars[p], float(pair_coef[p]) / size)
-                    for p in np.flatnonzero(pair_coef)
-                ]
-            row = pulp.LpAffineExpression(coefs)
+            row = self._linear(problem.side_site_coefs[index], problem.side_pair_coefs[index], size)
             name = clean_names([side.name])[0]
             # Rows that can sit exactly at their bound (a partner with nothing to gain) are
             # loosened by the tolerance the plan check allows.
@@ -300,7 +407,9 @@ class Formulation:
             rhs = side.rhs - side.constant
             rhs = rhs + margin if side.sense == "<=" else rhs - margin
             if self.elastic:
-                row[self._slack(name, f"side:{index}", size)] = 1.0 if side.sense == ">=" else -1.0
+                group = f"side:{side.group or index}"
+                slack = self._slack(f"side_{side.group or index}", group, size)
+                row[slack] = 1.0 if side.sense == ">=" else -1.0
             sense = pulp.LpConstraintGE if side.sense == ">=" else pulp.LpConstraintLE
             lp.addConstraint(pulp.LpConstraint(row, sense, name, rhs / size))
 
@@ -313,21 +422,12 @@ class Formulation:
             lp += pulp.LpAffineExpression(terms), "total_violation"
             return
         scale = self.objective_scale
-        terms = [
-            (v, float(c) / scale)
-            for v, c in zip(self.open_vars, problem.fixed_cost, strict=True)
-            if c != 0
-        ]
-        terms += [
-            (v, float(c) / scale)
-            for v, c in zip(self.housed_vars, problem.pair_cost, strict=True)
-            if c != 0
-        ]
+        expr = self._linear(problem.site_cost, problem.pair_cost, scale)
         if problem.objective_constant:
             one = lp.add_variable("objective_constant", 1, 1)
             self._aux.append(("one", one))
-            terms.append((one, problem.objective_constant / scale))
-        lp += pulp.LpAffineExpression(terms), "whole_life_npv_cost"
+            expr[one] = problem.objective_constant / scale
+        lp += expr, "whole_life_npv_cost"
 
     def _slack_weight(self, slack: Slack) -> float:
         if slack.group.startswith("cover:"):
@@ -338,41 +438,46 @@ class Formulation:
     # ------------------------------------------------------------------ plans
 
     def start_values(self, plan: Plan) -> dict[pulp.LpVariable, float]:
-        """A complete start from ``plan``: site, pair and every helper variable.
+        """A complete start from ``plan``: states, pairs and every helper variable.
 
         A complete start is used as it stands, while a solver would spend a sub-solve
         completing a partial one.
         """
         problem = self.problem
-        site_of = plan.site_of
         values: dict[pulp.LpVariable, float] = {}
-        for var, value in zip(self.open_vars, plan.opened.tolist(), strict=True):
-            values[var] = float(value)
-        for var, value in zip(self.housed_vars, problem.chosen_pairs(plan).tolist(), strict=True):
-            values[var] = float(value)
-        hosting: dict[int, np.ndarray] = {}
+        for s, row in enumerate(self.state_vars):
+            for e, var in enumerate(row):
+                values[var] = float(plan.state[s, e])
+        chosen = problem.chosen_pairs(plan)
+        for p, row in enumerate(self.pair_vars):
+            k = problem.pair_service[p]
+            for e, var in enumerate(row):
+                if var is not None:
+                    values[var] = float(chosen[k, e] == p)
+        hosting: dict[tuple[int, int], np.ndarray] = {}
 
-        def hosts(services: np.ndarray) -> np.ndarray:
-            if id(services) not in hosting:
-                hosting[id(services)] = np.zeros(problem.n_sites, dtype=bool)
-                hosting[id(services)][site_of[np.asarray(services, bool)]] = True
-            return hosting[id(services)]
+        def hosts(services: np.ndarray, e: int) -> np.ndarray:
+            key = (id(services), e)
+            if key not in hosting:
+                hosting[key] = np.zeros(problem.n_sites, dtype=bool)
+                hosting[key][plan.site_of[np.asarray(services, bool), e]] = True
+            return hosting[key]
 
-        covered: dict[int, np.ndarray] = {}
+        covered: dict[tuple[int, int], np.ndarray] = {}
         for kind, var, *where in self._aux:
             if kind == "one":
                 value = True
             elif kind == "provides":
-                r, g, s = where
-                value = hosts(problem.coverage[r].providers[g])[s]
+                r, g, s, e = where
+                value = hosts(problem.coverage[r].providers[g], e)[s]
             elif kind == "covered":
-                r, d = where
-                if r not in covered:
-                    covered[r] = problem.covered_points(problem.coverage[r], site_of)
-                value = covered[r][d]
+                r, d, e = where
+                if (r, e) not in covered:
+                    covered[r, e] = problem.covered_points(problem.coverage[r], plan.site_of[:, e])
+                value = covered[r, e][d]
             else:
-                services, s = where
-                value = hosts(services)[s]
+                services, s, e = where
+                value = hosts(services, e)[s]
             values[var] = float(value)
         for slack in self.slacks:
             values[slack.var] = 0.0
@@ -380,12 +485,18 @@ class Formulation:
 
     def plan_from(self, values: dict[str, float]) -> Plan | None:
         """The plan in solver values keyed by variable name (None if a service is unhoused)."""
-        opened = np.array([values.get(v.name, 0.0) > 0.5 for v in self.open_vars], dtype=bool)
-        chosen = np.array([values.get(v.name, 0.0) > 0.5 for v in self.housed_vars], dtype=bool)
         problem = self.problem
-        site_of = np.full(problem.n_services, -1)
-        site_of[problem.pair_service[chosen]] = problem.pair_site[chosen]
-        housed = np.bincount(problem.pair_service[chosen], minlength=problem.n_services)
+        state = np.array(
+            [[values.get(v.name, 0.0) > 0.5 for v in row] for row in self.state_vars], dtype=bool
+        ).reshape(problem.n_sites, problem.n_epochs)
+        site_of = np.full((problem.n_services, problem.n_epochs), -1)
+        housed = np.zeros((problem.n_services, problem.n_epochs), dtype=int)
+        for p, row in enumerate(self.pair_vars):
+            k = problem.pair_service[p]
+            for e, var in enumerate(row):
+                if var is not None and values.get(var.name, 0.0) > 0.5:
+                    site_of[k, e] = problem.pair_site[p]
+                    housed[k, e] += 1
         if (housed != 1).any():
             return None
-        return Plan(opened, site_of)
+        return Plan(state, site_of)

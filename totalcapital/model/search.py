@@ -188,7 +188,7 @@ def local_problem(
     n_sites = problem.n_sites
     free_site = np.zeros(n_sites, dtype=bool)
     free_site[group] = True
-    free_service = free_site[plan.site_of]
+    free_service = free_site[plan.final_site]
     services = np.flatnonzero(free_service)
     site_pos = np.full(n_sites, -1)
     site_pos[group] = np.arange(len(group))
@@ -200,15 +200,17 @@ def local_problem(
         site_ids=[problem.site_ids[s] for s in group],
         service_ids=[problem.service_ids[k] for k in services],
         demand_ids=problem.demand_ids,
-        fixed_cost=problem.fixed_cost[group],
+        site_cost=problem.site_cost[group],
         capacity=problem.capacity[group],
         space=problem.space[services],
         pair_service=service_pos[problem.pair_service[keep]],
         pair_site=site_pos[problem.pair_site[keep]],
         pair_cost=problem.pair_cost[keep],
-        open_lower=problem.open_lower[group],
-        open_upper=problem.open_upper[group],
+        state_lower=problem.state_lower[group],
+        state_upper=problem.state_upper[group],
         site_kind=problem.site_kind[group],
+        may_change=problem.may_change[group],
+        available_from=problem.available_from[group],
         coverage=_local_coverage(problem, plan, free_service, group),
         side_constraints=_local_sides(problem, plan, free_site, free_service, group, services),
         incompatible=tuple(
@@ -216,7 +218,7 @@ def local_problem(
             for a, b, ma, mb in problem.incompatible
         ),
     )
-    return local, services, Plan(plan.opened[group], site_pos[plan.site_of[services]])
+    return local, services, Plan(plan.state[group], site_pos[plan.site_of[services]])
 
 
 def _improve_neighbourhood(
@@ -255,12 +257,12 @@ def _improve_neighbourhood(
     if not new < old - 1e-9 * max(1.0, abs(old)):
         return False
     candidate = plan.copy()
-    candidate.opened[group] = after.opened
+    candidate.state[group] = after.state
     candidate.site_of[services] = group[after.site_of]
     # Each neighbourhood may use the rows' tolerance; the whole plan must still keep them.
     if not problem.check(candidate).holds:
         return False
-    plan.opened[:] = candidate.opened
+    plan.state[:] = candidate.state
     plan.site_of[:] = candidate.site_of
     return True
 
@@ -271,7 +273,7 @@ def _local_coverage(
     """Each requirement on the points the fixed rest of the plan does not already cover."""
     local: list[CoverageRequirement] = []
     for req in problem.coverage:
-        outside = problem.covered_points(req, plan.site_of, among=~free_service)
+        outside = problem.covered_points(req, plan.final_site, among=~free_service)
         # Points the fixed rest already covers keep their columns (ids stay aligned) but lose
         # their weight and reach, so they add no rows.
         inside = sparse.diags_array((~outside).astype(float))
@@ -284,7 +286,7 @@ def _local_coverage(
             continue
         # Never ask a neighbourhood for more than the plan gives it: the plan met the global
         # target within the tolerance, which a smaller total would make tighter.
-        covered_now = problem.covered_points(req, plan.site_of) & ~outside
+        covered_now = problem.covered_points(req, plan.final_site) & ~outside
         target = min(
             req.target_weight - float(req.weights[outside].sum()),
             float(weights[covered_now].sum()),
@@ -306,16 +308,17 @@ def _local_sides(
 ) -> tuple[SideConstraint, ...]:
     """Budget and partner rows with the fixed sites and services folded into the constant."""
     local: list[SideConstraint] = []
-    chosen = problem.chosen_pairs(plan)
+    chosen = problem.chosen_pairs(plan)[:, 0]
     for index, side in enumerate(problem.side_constraints):
-        fixed = float(side.site_coef[~free_site & plan.opened].sum())
-        free_part = float(side.site_coef[group][plan.opened[group]].sum())
+        site_coef = problem.side_site_coefs[index][:, 0]
+        fixed = float(site_coef[~free_site & plan.opened].sum())
+        free_part = float(site_coef[group][plan.opened[group]].sum())
         pair_coef = None
         values = problem.side_pair_coefs[index]
         if values is not None:
-            at_plan = chosen & free_service[problem.pair_service]
-            fixed += float(values[chosen & ~free_service[problem.pair_service]].sum())
-            free_part += float(values[at_plan].sum())
+            at_plan = (chosen >= 0) & free_service
+            fixed += float(values[chosen[~free_service], 0].sum())
+            free_part += float(values[chosen[at_plan], 0].sum())
             pair_coef = _mapped_pair_coef(side.pair_coef, services, group)
         constant = side.constant + fixed
         rhs = side.rhs
@@ -327,7 +330,7 @@ def _local_sides(
         local.append(
             replace(
                 side,
-                site_coef=side.site_coef[group],
+                site_coef=site_coef[group],
                 pair_coef=pair_coef,
                 constant=constant,
                 rhs=rhs,
@@ -343,6 +346,10 @@ def _mapped_pair_coef(pair_coef, services: np.ndarray, group: np.ndarray):
     return local_coef
 
 
-def uses_search(setting: str, n_pairs: int) -> bool:
-    """Whether a problem of ``n_pairs`` allowed pairs is searched under ``setting``."""
+def uses_search(setting: str, problem: PlanningProblem) -> bool:
+    """Whether ``problem`` is searched under ``setting``: only timeless problems are (a dated
+    one's cover differs by epoch, which a neighbourhood's fixed rest cannot fold in)."""
+    if problem.n_epochs > 1:
+        return False
+    n_pairs = len(problem.pair_site)
     return setting == "on" or (setting == "auto" and n_pairs > AUTO_MIN_PAIRS)
