@@ -32,8 +32,9 @@ Money in time (see :mod:`totalcapital.timeline`): a site's state in epoch e cost
 cost over the epoch's years (the last epoch carries the horizon's tail), backlog (paid in the
 first year) in the epoch holding year ``finance.backlog_grace_years``, less its residual value
 at the horizon's end in the last; letting it go at the start of epoch e earns its net receipt
-(or costs its lease exit) discounted to that year. These are written as coefficients on the state variables by telescoping: the sum over epochs of
-(state[e-1] - state[e]) x close[e] is close[0] + sum of state[e] x (close[e+1] - close[e]).
+(or costs its lease exit) discounted to that year. These are written as coefficients on the
+state variables by telescoping: the sum over epochs of (state[e-1] - state[e]) x close[e] is
+close[0] + sum of state[e] x (close[e+1] - close[e]).
 """
 
 from __future__ import annotations
