@@ -126,7 +126,7 @@ class Timing:
             start = epochs.start[np.maximum(index, 0)].astype(float)
             return pd.Series(np.where(index >= 0, start, np.nan), index=epoch.index)
 
-        lag = build_years if epochs.count > 1 else build_years * 0
+        lag = build_years * 0 if epochs.timeless else build_years
         return cls(epochs.years, offsets(site_epoch), offsets(move_epoch), lag)
 
     @classmethod

@@ -217,7 +217,7 @@ class ProgrammeSettings(_Strict):
     # false: the timeless model (everything happens at the start, as one decision).
     enabled: bool = True
     # Years in which the plan may change; the rest of the horizon is a tail.
-    years: int = Field(10, ge=1, le=50)
+    years: int = Field(10, ge=2, le=50)
     # Years a new build takes before it can host, for candidates without a build_years value.
     build_years: int = Field(2, ge=0, le=20)
     # Decide in every year even where fewer decision points would give the same plan.

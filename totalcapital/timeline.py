@@ -108,15 +108,19 @@ class Epochs:
     years : FinancialYears
     start : numpy.ndarray of int
         First year offset of each epoch; ``start[0] == 0``.
+    timeless : bool
+        The timeless model (build times ignored), as opposed to a dated programme that
+        happens to need a single epoch.
     """
 
     years: FinancialYears
     start: np.ndarray
+    timeless: bool = False
 
     @classmethod
     def single(cls, years: FinancialYears) -> Epochs:
-        """One epoch: everything happens at the start, as in the timeless model."""
-        return cls(years, np.array([0]))
+        """The timeless model: one decision at the start, new builds host at once."""
+        return cls(years, np.array([0]), timeless=True)
 
     @classmethod
     def around(cls, years: FinancialYears, events: list[int], build_years: list[int]) -> Epochs:

@@ -141,7 +141,7 @@ def _lease_epochs(
     if not scenario.rules.lease_exit_at_break_only:
         may_go[leasehold] = True
         at_break[leasehold] = True
-    elif n_epochs == 1:
+    elif epochs.timeless:
         # Timeless: a lease may go at the start, at its exit cost, if it breaks in the horizon.
         allowed = finance.lease_exit_allowed(
             sites, scenario.finance.horizon_years, True, pd.Timestamp(scenario.finance.start_date)
@@ -202,7 +202,7 @@ def _site_states(
     may_change = np.ones((n, n_epochs), dtype=bool)
     may_change[leasehold] = may_go[leasehold]
     available_from = np.tile(np.arange(n_epochs), (n, 1))
-    if n_epochs > 1:
+    if not epochs.timeless:
         lag = build_years(sites, scenario)
         available_from[candidate] = epochs.available_from(lag[candidate])
     reasons = []
@@ -228,7 +228,7 @@ def backlog_epoch(scenario: Scenario, epochs: Epochs) -> int:
     """The epoch whose state decides whether a site's backlog is spent (see the scenario's
     ``finance.backlog_grace_years``); the first when timeless."""
     grace = scenario.finance.backlog_grace_years
-    return 0 if epochs.count == 1 else epochs.epoch_of(min(grace, epochs.years.window - 1))
+    return 0 if epochs.timeless else epochs.epoch_of(min(grace, epochs.years.window - 1))
 
 
 def _site_money(
@@ -271,10 +271,8 @@ def _site_money(
     # A candidate: build cost when its build starts; running cost (less residual) once it hosts.
     starts = build[:, None] * start_factor[None, :]
     cost[candidate] += starts[candidate, :-1] - starts[candidate, 1:]
-    if n_epochs == 1:
-        hosts_from = np.zeros((n, 1), dtype=int)
-    else:
-        hosts_from = np.zeros((n, n_epochs), dtype=int)
+    hosts_from = np.tile(np.arange(n_epochs), (n, 1))
+    if not epochs.timeless:
         hosts_from[candidate] = epochs.available_from(build_years(sites, scenario)[candidate])
     for s in np.flatnonzero(candidate):
         for e in range(n_epochs):
@@ -766,7 +764,7 @@ def estate_arrays(
             **states,
             "site_cost": site_cost,
             "move_cost": move_coef,
-            "labels": epochs.labels if epochs.count > 1 else [""],
+            "labels": [""] if epochs.timeless else epochs.labels,
         },
         "calendar": epochs,
     }
