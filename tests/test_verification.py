@@ -110,7 +110,7 @@ def test_a_plan_that_breaks_a_rule_is_never_reported(monkeypatch):
         return dataclasses.replace(run, values=values, objective=objective)
 
     monkeypatch.setattr(solve_module, "run_solver", crowding)
-    with pytest.raises(SolverError, match=r"failed the check .* site B: 80 m2 housed in 50 m2"):
+    with pytest.raises(SolverError, match=r"failed the check .* site B in 2025-26: 80 m2 housed in 50"):
         model.solve()
     assert model.solution is None
 
