@@ -147,7 +147,11 @@ def county_scenario(
                 "incompatible": [["police_station", "care_home"]],
                 "lease_exit_at_break_only": True,
             },
-            "finance": {"capital_budget": budget, "receipts_recycled_share": 0.5},
+            "finance": {
+                "capital_budget": budget,
+                "receipts_recycled_share": 0.5,
+                "budget_counts": ["builds", "moves", "backlog"],
+            },
             "solver": {
                 "name": "highs",
                 "time_limit_seconds": time_limit,

@@ -26,27 +26,6 @@ def invoke(*args: str):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory):
-    """The three demo scenarios, run once through the CLI."""
-    out = tmp_path_factory.mktemp("runs")
-    outputs = {}
-    for name in ("baseline", "colocate", "blue-light-hub"):
-        result = invoke(
-            "-q",
-            "run",
-            SCENARIOS / f"{name}.yaml",
-            "--output-dir",
-            out / "output",
-            "--maps-dir",
-            out / "maps",
-            "--no-tiles",
-        )
-        assert result.exit_code == 0, result.output
-        outputs[name] = (out / "output" / name, out / "maps" / f"{name}.html", result.output)
-    return outputs
-
-
 def test_demo_scenarios_solve_to_optimal_with_standards_met(demo_runs):
     for name, (folder, map_path, _) in demo_runs.items():
         result = load_result(folder)

@@ -144,8 +144,66 @@ def run_scenario(
     stage("Result tables", 0.9)
     timing = programme.Timing.of_model(model, estate, scenario)
     result = build_result(estate, scenario, solution, demand, travel, timing)
+    if scenario.rules.compare_no_worse_off:
+        stage("Fair shares: the other plan", 0.92)
+        result.fair_shares = fair_shares(estate, scenario, result, travel, demand, timing.years)
     stage("Done", 1.0)
     return result, record
+
+
+def fair_shares(
+    estate: Estate,
+    scenario: Scenario,
+    result: ScenarioResult,
+    travel: TravelTimes | None,
+    demand: gpd.GeoDataFrame | None,
+    years,
+) -> pd.DataFrame:
+    """The plan as asked beside the plan with ``partners_no_worse_off`` the other way.
+
+    One row per plan: its NPV saving, the partners it leaves worse off and by how much, and
+    the yearly transfers that would leave every partner no worse off. The plan that lets
+    partners lose saves at least as much, and its transfers show what that saving costs the
+    winners; a board sees both.
+    """
+    twin_rules = scenario.rules.model_copy(
+        update={"partners_no_worse_off": not scenario.rules.partners_no_worse_off}
+    )
+    twin_scenario = scenario.model_copy(update={"rules": twin_rules})
+    twin = CoLocationModel.from_estate(estate, twin_scenario, travel, demand).solve()
+    twin_timing = programme.Timing.of_model(twin, estate, twin_scenario)
+    decision, assignment = twin.solution.site_decision, twin.solution.assignment
+    rows = []
+    for rules, totals, ledger in (
+        (scenario.rules, result.totals, result.ledger),
+        (
+            twin_rules,
+            programme.totals(estate, twin_scenario, decision, assignment, twin_timing),
+            programme.partner_ledger(estate, twin_scenario, decision, assignment, twin_timing),
+        ),
+    ):
+        gains = ledger["npv_gain"]
+        losers = gains[gains < -0.5]
+        transfers = programme.compensation(gains, years)
+        rows.append(
+            {
+                "plan": "every partner no worse off"
+                if rules.partners_no_worse_off
+                else "partners may lose",
+                "as_asked": rules is scenario.rules,
+                "npv_saving": float(totals["npv_saving"]),
+                "partners_losing": ", ".join(losers.index.astype(str)),
+                "npv_lost_by_losers": float(-losers.sum()) if len(losers) else 0.0,
+                "transfers_per_year": float(
+                    transfers.groupby("financial_year")["amount"].sum().max()
+                    if not transfers.empty
+                    else 0.0
+                ),
+                "sites_disposed": int(totals["sites_disposed"]),
+                "sites_built": int(totals["sites_built"]),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def build_result(

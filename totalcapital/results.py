@@ -73,6 +73,9 @@ class ScenarioResult:
         (see :func:`totalcapital.programme.programme_table`).
     compensation : pandas.DataFrame or None
         Transfers between partners, per financial year, that leave every partner no worse off.
+    fair_shares : pandas.DataFrame or None
+        With ``rules.compare_no_worse_off``: this plan beside the plan with partners-no-worse-
+        off the other way (see :func:`totalcapital.pipeline.fair_shares`).
     """
 
     name: str
@@ -88,6 +91,7 @@ class ScenarioResult:
     solve: dict[str, Any]
     programme: pd.DataFrame | None = None
     compensation: pd.DataFrame | None = None
+    fair_shares: pd.DataFrame | None = None
 
     @property
     def disposals(self) -> pd.DataFrame:
@@ -193,6 +197,8 @@ def _write_tables(result: ScenarioResult, folder: Path) -> None:
         result.programme.to_csv(folder / "programme.csv", index=False)
     if result.compensation is not None:
         result.compensation.to_csv(folder / "compensation.csv", index=False)
+    if result.fair_shares is not None:
+        result.fair_shares.to_csv(folder / "fair_shares.csv", index=False)
 
     gpkg = folder / GEOPACKAGE_FILE
     sites.reset_index().to_file(gpkg, layer="sites", driver="GPKG", engine="pyogrio")
@@ -248,11 +254,23 @@ def load_result(folder: str | Path) -> ScenarioResult:
         demand = gpd.read_file(gpkg, layer="demand", engine="pyogrio").set_index("demand_id")
     areas = gpd.read_file(gpkg, layer="areas", engine="pyogrio") if "areas" in layers else None
     services = pd.read_csv(folder / "services.csv", index_col="service_id")
+    # Financial years are whole years; files read them back as floats where some are empty.
+    for table, columns in (
+        (sites, ("decision_year", "build_start_year")),
+        (services, ("move_year",)),
+        (moves, ("move_year",)),
+    ):
+        for column in columns:
+            if column in table.columns:
+                table[column] = table[column].astype("Int64")
     ledger = pd.read_csv(folder / "ledger.csv", index_col="partner")
     coverage = pd.read_csv(folder / "coverage.csv")
     programme = None
     if (folder / "programme.csv").is_file():
         programme = pd.read_csv(folder / "programme.csv", dtype={"partner": str})
+    fair_shares = None
+    if (folder / "fair_shares.csv").is_file():
+        fair_shares = pd.read_csv(folder / "fair_shares.csv", keep_default_na=False)
     compensation = None
     if (folder / "compensation.csv").is_file():
         compensation = pd.read_csv(folder / "compensation.csv", dtype={"payer": str, "payee": str})
@@ -270,4 +288,5 @@ def load_result(folder: str | Path) -> ScenarioResult:
         solve=summary["solve"],
         programme=programme,
         compensation=compensation,
+        fair_shares=fair_shares,
     )

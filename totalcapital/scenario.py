@@ -178,6 +178,8 @@ class RulesSettings(_Strict):
     candidate_sites: dict[str, list[str]] = Field(default_factory=dict)
     partners_no_worse_off: bool = False
     partner_npv_floor: float = 0.0
+    # Also solve with partners_no_worse_off the other way, and report both plans side by side.
+    compare_no_worse_off: bool = False
     lease_exit_at_break_only: bool = True
     covenants: bool = True
     dispose_listed: bool = True

@@ -187,8 +187,20 @@ DEMAND = [
 # fmt: on
 
 
+# Dated programme details: when leases end (they may also be given up at their break) and how
+# long the hub takes to build before it can host.
+LEASE_ENDS = {"MAL-LIB": "2033-03-31", "PIC-AMB": "2031-03-31", "HEL-POL": "2036-12-31"}
+BUILD_YEARS = {"MAL-HUB": 2}
+
+
 def build(path: Path = HERE / "malton.gpkg") -> Path:
     sites = pd.DataFrame(SITES, columns=SITE_COLUMNS)
+    sites.insert(
+        SITE_COLUMNS.index("lease_exit_cost"), "lease_end", sites["site_id"].map(LEASE_ENDS)
+    )
+    sites.insert(
+        SITE_COLUMNS.index("build_cost") + 1, "build_years", sites["site_id"].map(BUILD_YEARS)
+    )
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=BNG)
     services = pd.DataFrame(SERVICES, columns=SERVICE_COLUMNS)
     demand = pd.DataFrame(DEMAND, columns=["demand_id", "name", "x", "y", "population"])

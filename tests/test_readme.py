@@ -1,0 +1,51 @@
+"""Every demo figure the README quotes comes from the runs: re-run and compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from totalcapital.results import load_result
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def money_m(value: float) -> str:
+    return f"£{value / 1e6:,.2f}m"
+
+
+def share(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def test_demo_figures_in_the_readme_are_the_runs(demo_runs):
+    baseline = load_result(demo_runs["baseline"][0])
+    colocate = load_result(demo_runs["colocate"][0])
+    hub = load_result(demo_runs["blue-light-hub"][0])
+    fire = hub.coverage.set_index("name").loc["fire_10min"]
+    gains = hub.ledger["npv_gain"]
+    fair = hub.fair_shares.set_index("plan")
+    yearly = hub.compensation.groupby("financial_year")["amount"].sum()
+    hub_site = hub.sites.loc["MAL-HUB"]
+    quoted = {
+        "today's whole-life cost": money_m(baseline.totals["npv_cost_before"]),
+        "fire cover today": share(fire["share_before"]),
+        "colocate saving": money_m(colocate.totals["npv_saving"]),
+        "hub opens": f"{hub_site['decision_year']}-{(hub_site['decision_year'] + 1) % 100:02d}",
+        "fire cover once the hub opens": share(fire["share_after"]),
+        "hub saving": money_m(hub.totals["npv_saving"]),
+        "fire and rescue's loss": money_m(-gains["NYFRS"]),
+        "transfers a year": f"£{yearly.max():,.0f} a year",
+        "no-partner-loses saving": money_m(fair.loc["every partner no worse off", "npv_saving"]),
+    }
+    for what, figure in quoted.items():
+        assert f"**{figure}**" in README, f"README should quote {what} as {figure}"
+    # And what the words say about the hub holds in the run.
+    assert hub_site["decision"] == "build" and hub_site["build_start_year"] == 2026
+    assert hub.sites.loc["MAL-FIRE", "decision_year"] == hub_site["decision_year"]
+    assert fire["share_lowest"] == fire["share_before"]
+    assert gains.drop("NYFRS").min() >= -0.5
+    assert not fair.loc["every partner no worse off", "sites_built"]
+    years = colocate.sites["decision_year"].dropna().astype(int)
+    assert dict(pd.Series(years).value_counts()) == {2026: 5, 2028: 1, 2030: 1}
