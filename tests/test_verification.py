@@ -89,6 +89,26 @@ def test_a_solver_that_reports_a_better_objective_than_its_plan_is_caught(monkey
     assert "re-solving without the starting plan" in caplog.text
 
 
+def test_a_checked_plan_is_kept_when_the_re_solve_runs_out_of_time(monkeypatch):
+    """The start's plan, reported with a wrong objective, is still a lawful plan: when the
+    re-solve finds nothing, it is reported at its checked cost and never called optimal."""
+    model = CoLocationModel.from_estate(two_sites(), scenario())
+    real = solve_module.run_solver
+
+    def lying_then_empty(arrays, solver, limit, gap, threads, start=None, integral=False):
+        run = real(arrays, solver, limit, gap, threads, start, integral)
+        if start is None:
+            return dataclasses.replace(run, has_solution=False, values=None, status="time_limit")
+        return dataclasses.replace(run, values=start, objective=run.objective - 50_000)
+
+    monkeypatch.setattr(solve_module, "run_solver", lying_then_empty)
+    solution = model.solve().solution
+    assert solution.status == "unproven"
+    assert solution.objective == pytest.approx(300_000)  # today's plan, recomputed
+    assert solution.gap == pytest.approx((300_000 + 100_000) / 300_000)
+    assert "nothing is proven" in solution.verification
+
+
 def test_a_plan_that_breaks_a_rule_is_never_reported(monkeypatch):
     """A solver that always answers with a plan over a site's floor space is refused."""
     model = CoLocationModel.from_estate(two_sites(gia_m2=50.0), scenario())

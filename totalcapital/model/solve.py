@@ -494,6 +494,10 @@ def solve_verified(
 ) -> VerifiedPlan | SolverRun:
     """Solve, read the plan back, verify it; re-solve without the start when it fails.
 
+    A plan that keeps every rule but whose cost differs from the solver's figure is kept as a
+    fallback: if the re-solve finds nothing better in the time left, it is reported with its
+    checked cost, the best bound either run proved, and a status that is never "optimal".
+
     Returns
     -------
     VerifiedPlan
@@ -508,6 +512,8 @@ def solve_verified(
     notes: list[str] = []
     attempts = [start, None] if start is not None else [None]
     run: SolverRun | None = None
+    fallback: tuple[Plan, PlanCheck, SolverRun] | None = None
+    bounds: list[float] = []
     for attempt, start_plan in enumerate(attempts):
         limit = None
         if deadline is not None:
@@ -517,22 +523,44 @@ def solve_verified(
             arrays, options.solver, limit, options.mip_gap, options.threads, vector, integral
         )
         _assign(arrays, run)
-        if not run.has_solution:
+        if run.status == "infeasible" and fallback is None:
             return run
+        if math.isfinite(run.best_bound):
+            bounds.append(run.best_bound)
+        if not run.has_solution:
+            if fallback is None:
+                return run
+            continue
         plan, check, problem_found = _disagreement(formulation, arrays, run)
         if not problem_found:
             assert plan is not None and check is not None
-            gap = relative_gap(check.objective, run.best_bound)
-            status = _status(run, gap, options.mip_gap, integral, check.objective)
-            if status == "optimal":
-                gap = 0.0 if gap <= PROVEN_GAP_TOLERANCE else gap
-            return VerifiedPlan(plan, check, run, status, gap, tuple(notes))
+            if fallback is None or check.objective <= fallback[1].objective:
+                gap = relative_gap(check.objective, max(bounds, default=math.nan))
+                status = _status(run, gap, options.mip_gap, integral, check.objective)
+                if status == "optimal":
+                    gap = 0.0 if gap <= PROVEN_GAP_TOLERANCE else gap
+                return VerifiedPlan(plan, check, run, status, gap, tuple(notes))
+            break
         log.warning("Scenario '%s': %s", problem.name, problem_found)
         notes.append(problem_found)
+        if (
+            check is not None
+            and check.holds
+            and (fallback is None or check.objective < fallback[1].objective)
+        ):
+            fallback = (plan, check, run)
         if attempt + 1 < len(attempts):
             notes.append("re-solved without the starting plan")
             log.warning("Scenario '%s': re-solving without the starting plan", problem.name)
+    if fallback is not None:
+        plan, check, first = fallback
+        notes.append("the plan keeps every rule and its cost is recomputed; nothing is proven")
+        gap = relative_gap(check.objective, max(bounds, default=math.nan))
+        status = "time_limit" if first.status == "time_limit" else "unproven"
+        return VerifiedPlan(plan, check, first, status, gap, tuple(notes))
     assert run is not None
+    if not run.has_solution:
+        return run
     return replace(
         run, status="unverified", solver_status=f"{run.solver_status}; " + "; ".join(notes)
     )
