@@ -312,3 +312,19 @@ def test_locked_disposal_waits_for_cover():
     assert years_of(result)["F"] == FIRST + 2
     with pytest.raises(InfeasibleScenario):
         solved(fire_and_hub(build_years=12.0), sc, HUB_TIMES, HUB_DEMAND)
+
+
+def test_a_large_dated_model_starts_from_its_phased_timeless_plan():
+    """Where the timeless twin ends up, phased by a restricted solve: the same optimum."""
+    sc = scenario(
+        rules={"allow_new_builds": True},
+        standards=[FIRE_COVER],
+        solver={"local_search": "on"},
+    )
+    model = CoLocationModel.from_estate(fire_and_hub(), sc, HUB_TIMES, HUB_DEMAND)
+    assert model.twin is not None and model.twin.n_epochs == 1
+    model.solve()
+    assert model.solution.objective == pytest.approx(160_000)
+    # The phased plan was the start: today's 500,000 down to the optimum.
+    assert model.solution.local_search.endswith("£0.5m -> £0.2m")
+    assert model.solution.status == "optimal"

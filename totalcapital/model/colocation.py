@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +24,7 @@ from .._errors import InfeasibleScenario, SolverError
 from .diagnose import Relaxation, diagnose, presolve_reasons
 from .formulation import Formulation
 from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
-from .search import SEARCH_TIME_SHARE, SearchReport, improve, uses_search
+from .search import SEARCH_TIME_SHARE, SearchReport, improve, restricted_to, uses_search
 from .solve import SolverOptions, SolverRun, VerifiedPlan, solve_verified
 
 if TYPE_CHECKING:
@@ -39,6 +39,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["CoLocationModel", "Solution"]
+
+#: A large dated model first plans its timeless twin with this share of the time, then the
+#: timing of that plan with the next share; the whole model gets the rest.
+TWIN_TIME_SHARE = 0.35
+#: Keyword arguments of :meth:`CoLocationModel.from_arrays` that make the problem itself.
+_PROBLEM_KEYS = frozenset(
+    {
+        "fixed_cost",
+        "capacity",
+        "space",
+        "assignment_cost",
+        "coverage",
+        "site_ids",
+        "service_ids",
+        "demand_ids",
+        "allowed",
+        "open_lower",
+        "open_upper",
+        "site_kind",
+        "current_site",
+        "objective_constant",
+        "side_constraints",
+        "incompatible",
+        "name",
+        "epochs",
+    }
+)
+PHASING_TIME_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -143,6 +171,7 @@ class CoLocationModel:
         self.solution: Solution | None = None
         self.relaxations: list[Relaxation] = []
         self.calendar: Epochs | None = None
+        self.twin: PlanningProblem | None = None
         reasons = list(reasons) + presolve_reasons(planning)
         if reasons:
             raise InfeasibleScenario(planning.name, reasons)
@@ -312,7 +341,19 @@ class CoLocationModel:
 
         started = time.perf_counter()
         arrays = estate_arrays(estate, scenario, travel, demand, as_of)
-        return cls.from_arrays(**arrays, started=started)
+        model = cls.from_arrays(**arrays, started=started)
+        if model.planning.n_epochs > 1 and uses_search(
+            scenario.solver.local_search, model.planning
+        ):
+            # The same question without time: where the programme should end up.
+            timeless = scenario.model_copy(
+                update={"programme": scenario.programme.model_copy(update={"enabled": False})}
+            )
+            twin = estate_arrays(estate, timeless, travel, demand, as_of)
+            model.twin = PlanningProblem.from_dense(
+                **{k: v for k, v in twin.items() if k in _PROBLEM_KEYS}
+            )
+        return model
 
     # ------------------------------------------------------------------ solving
 
@@ -353,7 +394,10 @@ class CoLocationModel:
         if start is not None and not planning.check(start).holds:
             start = None
         search = None
-        if start is not None and uses_search(options.local_search, planning):
+        if start is not None and planning.n_epochs > 1 and self.twin is not None:
+            if uses_search(options.local_search, planning):
+                start, search = self._phased_start(start, progress)
+        elif start is not None and uses_search(options.local_search, planning):
             search_deadline = None
             if deadline is not None:
                 search_deadline = started + SEARCH_TIME_SHARE * max(deadline - started, 0.0)
@@ -382,6 +426,59 @@ class CoLocationModel:
         )
         self.solution = self._solution(outcome, seconds, search)
         return self
+
+    def _phased_start(
+        self, today: Plan, progress: Callable[[str, float], None] | None
+    ) -> tuple[Plan, SearchReport | None]:
+        """A start for a large dated model: where the timeless twin ends up, then when.
+
+        The timeless twin (neighbourhood search and all) gets :data:`TWIN_TIME_SHARE` of the
+        time left, the dated problem restricted to its destinations a further
+        :data:`PHASING_TIME_SHARE`; the whole dated model then starts from that plan. Any
+        step that finds nothing leaves today's plan as the start.
+        """
+        remaining = None if self.deadline is None else max(self.deadline - time.perf_counter(), 0)
+        twin_options = replace(
+            self.options,
+            time_limit=None if remaining is None else TWIN_TIME_SHARE * remaining,
+        )
+        if progress is not None:
+            progress("timeless plan", 0.0)
+        try:
+            twin = CoLocationModel(self.twin, twin_options)
+            twin.solve()
+        except (InfeasibleScenario, SolverError):
+            return today, None
+        destination = Plan(
+            np.repeat(twin.solution.plan.state[:, :1], self.planning.n_epochs, axis=1),
+            np.repeat(twin.solution.plan.site_of[:, :1], self.planning.n_epochs, axis=1),
+        )
+        if progress is not None:
+            progress("phasing the timeless plan", TWIN_TIME_SHARE)
+        restricted = restricted_to(self.planning, destination)
+        phasing_options = replace(
+            self.options,
+            time_limit=None if remaining is None else PHASING_TIME_SHARE * remaining,
+        )
+        try:
+            phased = CoLocationModel(restricted, phasing_options)
+            phased.solve()
+        except (InfeasibleScenario, SolverError):
+            return today, None
+        if progress is not None:
+            progress("whole model", TWIN_TIME_SHARE + PHASING_TIME_SHARE)
+        plan = phased.solution.plan
+        if not self.planning.check(plan).holds:
+            return today, None
+        report = SearchReport(
+            self.planning.cost(today),
+            self.planning.cost(plan),
+            neighbourhoods=0,
+            improved=int(self.planning.cost(plan) < self.planning.cost(today)),
+            passes=1,
+            seconds=0.0,
+        )
+        return plan, report
 
     def _raise_for(self, run: SolverRun) -> None:
         name, options = self.planning.name, self.options

@@ -346,10 +346,28 @@ def _mapped_pair_coef(pair_coef, services: np.ndarray, group: np.ndarray):
     return local_coef
 
 
+def restricted_to(problem: PlanningProblem, plan: Plan) -> PlanningProblem:
+    """``problem`` with each service allowed only today's site and its site in ``plan``.
+
+    A timeless plan says where everything should end up; the dated problem restricted to
+    those two choices per service only has to find when, which is quick. Every plan of the
+    restricted problem is a plan of the whole one (same sites, services and rules).
+    """
+    keep = problem.pair_site == plan.final_site[problem.pair_service]
+    if problem.current_site is not None:
+        keep |= problem.pair_site == problem.current_site[problem.pair_service]
+    return replace(
+        problem,
+        name=f"{problem.name}_phasing",
+        pair_service=problem.pair_service[keep],
+        pair_site=problem.pair_site[keep],
+        pair_cost=problem.pair_cost[keep],
+    )
+
+
 def uses_search(setting: str, problem: PlanningProblem) -> bool:
-    """Whether ``problem`` is searched under ``setting``: only timeless problems are (a dated
-    one's cover differs by epoch, which a neighbourhood's fixed rest cannot fold in)."""
-    if problem.n_epochs > 1:
-        return False
+    """Whether ``problem`` is searched under ``setting``: "on", or "auto" above
+    :data:`AUTO_MIN_PAIRS` allowed pairs. A dated problem is searched through its timeless
+    twin (a neighbourhood's fixed rest cannot fold in cover that differs by epoch)."""
     n_pairs = len(problem.pair_site)
     return setting == "on" or (setting == "auto" and n_pairs > AUTO_MIN_PAIRS)

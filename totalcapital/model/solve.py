@@ -55,6 +55,9 @@ INTEGRAL_ABS_GAP = 1.0 - 1e-6
 #: Shortest time a solver call is given, even past the deadline: enough for a small model,
 #: and never more than a blink on a large one.
 MIN_SOLVER_SECONDS = 0.5
+#: A re-solve after a failed check is only started with this many seconds left; with less, a
+#: lawful plan already in hand is reported instead (the time limit holds).
+RESOLVE_MIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -549,9 +552,13 @@ def solve_verified(
             and (fallback is None or check.objective < fallback[1].objective)
         ):
             fallback = (plan, check, run)
-        if attempt + 1 < len(attempts):
+        out_of_time = deadline is not None and deadline - time.perf_counter() < RESOLVE_MIN_SECONDS
+        if attempt + 1 < len(attempts) and not (out_of_time and fallback is not None):
             notes.append("re-solved without the starting plan")
             log.warning("Scenario '%s': re-solving without the starting plan", problem.name)
+        elif attempt + 1 < len(attempts):
+            notes.append("no time was left to re-solve without the starting plan")
+            break
     if fallback is not None:
         plan, check, first = fallback
         notes.append("the plan keeps every rule and its cost is recomputed; nothing is proven")
