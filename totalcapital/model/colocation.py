@@ -394,8 +394,9 @@ class CoLocationModel:
         if start is not None and not planning.check(start).holds:
             start = None
         search = None
-        if start is not None and planning.n_epochs > 1 and self.twin is not None:
-            if uses_search(options.local_search, planning):
+        dated = planning.n_epochs > 1
+        if start is not None and dated and uses_search(options.local_search, planning):
+            if self.twin is not None:
                 start, search = self._phased_start(start, progress)
         elif start is not None and uses_search(options.local_search, planning):
             search_deadline = None
