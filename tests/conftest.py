@@ -36,3 +36,18 @@ def demo_runs(tmp_path_factory):
         assert result.exit_code == 0, result.output
         outputs[name] = (out / "output" / name, out / "maps" / f"{name}.html", result.output)
     return outputs
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (Playwright allows one sync driver at a time)."""
+    from browser import launch
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = launch(playwright)
+        except FileNotFoundError as error:
+            pytest.fail(str(error))
+        yield chromium
+        chromium.close()

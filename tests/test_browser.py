@@ -9,8 +9,8 @@ import struct
 from pathlib import Path
 
 import pytest
-from browser import TILE_HOST, launch, open_map, take_screenshot
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import TILE_HOST, open_map, take_screenshot
+from playwright.sync_api import Page, expect
 from result_fixture import IMAGE_COVENANT, RECEIPTS, SCRIPT_NAME, make_result
 
 from totalcapital.maps import comparison_map, scenario_map, write_map
@@ -18,17 +18,6 @@ from totalcapital.maps import comparison_map, scenario_map, write_map
 pytestmark = pytest.mark.browser
 
 ODD_OWNER = "<i>NY&CC</i>"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        try:
-            chromium = launch(playwright)
-        except FileNotFoundError as error:
-            pytest.fail(str(error))
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

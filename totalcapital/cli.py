@@ -1,4 +1,4 @@
-"""The ``totalcapital`` command: validate, run, summary, compare, map, import-osm.
+"""The ``totalcapital`` command: validate, run, summary, compare, map, report, import-osm.
 
 A thin layer over the library: it configures logging, shows progress, prints rich
 tables, and turns every user error into one readable message and a non-zero exit
@@ -273,6 +273,24 @@ def map_command(
         target = out or Path("maps") / f"{result.name}.html"
         _write_map_atomically(scenario_map(result, tiles=tiles), target, self_contained)
     console.print(f"Map: {target}")
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="An output folder written by 'run'.")],
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file (default reports/<scenario>.html).")
+    ] = None,
+) -> None:
+    """Write the board pack: one printable, self-contained HTML page of a run."""
+    from .report import check_target, write_board_pack
+    from .results import load_result
+
+    with _user_errors():
+        result = load_result(folder)
+        target = check_target(out or Path("reports") / f"{result.name}.html", folder, result)
+        write_board_pack(result, target)
+    console.print(f"Board pack: {target}")
 
 
 @app.command("import-osm")
