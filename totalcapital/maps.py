@@ -1,19 +1,19 @@
-"""Folium maps of a scenario result, and a side-by-side comparison of two results.
+"""Maps of a scenario result, and a comparison of two, that a partnership can read in a meeting.
 
-A joint asset management group reads a plan from the map: which sites are kept,
-which host other partners' services, which are sold or whose lease is exited,
-where services move, and which people gain or lose blue-light cover.
+A page has a side panel (the scenario's description as its title, the figures a board
+asks for, what to show, the legend, printing) and the map. Sites are drawn as symbols:
+a glyph for what the building is used for, a fill and outline for what the plan does to
+it, and colour repeating the decision or, when asked, the partner (see
+:mod:`totalcapital._map_symbols`). Sites that would overlap on screen merge into a
+numbered cluster that opens on a click, so every site can be clicked at any zoom. A
+switch shows the estate today or after the plan; a dated plan adds a year slider.
 
-Every layer is drawn from data embedded as JSON and turned into Leaflet
-``circleMarker``/``polyline``/``geoJSON`` layers by a few lines of JavaScript.
-This keeps the page small for thousands of points and, unlike folium's
-``Popup``/``Tooltip``, needs neither jQuery nor Bootstrap, so a map needs only
-Leaflet itself. Every piece of text that comes from an estate register or a
-scenario is HTML-escaped in Python before it reaches the page.
-
-Each drawn feature carries stable CSS classes (``tc-site``, ``tc-decision-<decision>``,
-``tc-owner-site``, ``tc-move``, ``tc-demand``, ``tc-cover-<status>``, ``tc-area``)
-so that tests and users' own stylesheets can find them.
+Python prepares everything the page shows as escaped text and plain numbers in one JSON
+object per map; the package's own script (``_static/totalcapital-map.js``) draws it with
+Leaflet, which is written into every page, so a map needs no network. Web tiles are
+opt-in (``tiles=True``); when they cannot load the page says so and still shows the data.
+No internal id reaches the page where a name exists: sites, services, demand points and
+standards appear by their names and labels.
 """
 
 from __future__ import annotations
@@ -21,19 +21,28 @@ from __future__ import annotations
 import html
 import logging
 import math
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from totalcapital._map_assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet, leaflet_assets
+from . import _map_symbols as symbols
+from ._map_assets import (
+    LEAFLET_CSS_URL,
+    LEAFLET_JS_URL,
+    inline_assets,
+    leaflet_assets,
+    map_script,
+    map_stylesheet,
+)
+from .scenario import plain_label
 
 if TYPE_CHECKING:
     from totalcapital.results import ScenarioResult
@@ -50,109 +59,36 @@ __all__ = [
     "ComparisonMap",
     "comparison_map",
     "leaflet_assets",
+    "map_data",
     "scenario_map",
     "write_map",
 ]
 
+DECISION_LABELS = {key: style["label"] for key, style in symbols.DECISIONS.items()}
+DECISION_COLOURS = {key: style["colour"] for key, style in symbols.DECISIONS.items()}
+COVER_LABELS = {key: style["label"] for key, style in symbols.COVER.items()}
+COVER_COLOURS = {key: style["colour"] for key, style in symbols.COVER.items()}
 
-DECISION_LABELS = {
-    "keep": "Kept",
-    "host": "Kept, hosting other services",
-    "keep_vacant": "Kept, vacant",
-    "dispose": "Disposed (capital receipt)",
-    "exit_lease": "Lease exited",
-    "build": "New build",
-    "not_built": "Candidate not built",
-}
-DECISION_COLOURS = {
-    "keep": "#2171b5",
-    "host": "#6a51a3",
-    "keep_vacant": "#9ecae1",
-    "dispose": "#d7301f",
-    "exit_lease": "#fe9929",
-    "build": "#238b45",
-    "not_built": "#969696",
-}
-# Sites that no longer exist after the plan are drawn hollow.
-_HOLLOW_DECISIONS = {"dispose", "exit_lease", "not_built"}
-
-COVER_LABELS = {
-    "covered": "Covered before and after",
-    "lost": "Loses cover",
-    "gained": "Gains cover",
-    "never": "Not covered before or after",
-}
-COVER_COLOURS = {
-    "covered": "#1a9850",
-    "lost": "#d73027",
-    "gained": "#4575b4",
-    "never": "#bdbdbd",
-}
-_MOVE_COLOUR = "#54278f"
-_AREA_COLOUR = "#41b6c4"
-_OWNER_PALETTE = (
-    "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf".split()
-)
-
-_CSS = """
-<style>
-.tc-panel { background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, sans-serif; color: #222; }
-.tc-legend { max-height: 45vh; overflow-y: auto; }
-.tc-legend h4, .tc-title h4 { margin: 0 0 4px; font-size: 13px; }
-.tc-legend h5 { margin: 6px 0 2px; font-size: 12px; }
-.tc-legend .tc-key { display: flex; align-items: center; gap: 5px; }
-.tc-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
-  border: 2px solid #333; box-sizing: border-box; }
-.tc-swatch-line { display: inline-block; width: 16px; border-top: 3px dashed #54278f; }
-.tc-popup h4 { margin: 0 0 6px; font-size: 13px; }
-.tc-popup table { border-collapse: collapse; }
-.tc-popup th { text-align: left; padding: 1px 8px 1px 0; font-weight: 600; vertical-align: top; }
-.tc-popup td { padding: 1px 0; }
-</style>
-"""
-
+_STATUSES = tuple(symbols.TODAY)
+_GONE = {"dispose", "exit_lease", "not_built"}
 
 # --------------------------------------------------------------------------- text
 
 
-def _text(value: Any) -> str:
-    """Escaped display text for one value; blanks and NaN become an en dash."""
+def _blank(value: Any) -> bool:
     if value is None:
-        return "–"
-    if isinstance(value, float) and math.isnan(value):
-        return "–"
+        return True
     try:
         if pd.isna(value):
-            return "–"
+            return True
     except (TypeError, ValueError):
-        pass
-    text = str(value)
-    return html.escape(text) if text.strip() else "–"
+        return False
+    return isinstance(value, str) and not value.strip()
 
 
-def _money(value: Any) -> str:
-    """Pounds with thousands separators, e.g. ``£1,250,000`` or ``−£3,400``."""
-    number = _number(value)
-    if number is None:
-        return "–"
-    sign = "−" if number < 0 else ""
-    return f"{sign}£{abs(number):,.0f}"
-
-
-def _area(value: Any) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:,.0f} m²"
-
-
-def _count(value: Any) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:,.0f}"
-
-
-def _km(value: Any) -> str:
-    number = _number(value)
-    return "–" if number is None else f"{number:,.1f} km"
+def _text(value: Any) -> str:
+    """Escaped display text; blanks and NaN give "" (the page leaves such rows out)."""
+    return "" if _blank(value) else html.escape(str(value))
 
 
 def _number(value: Any) -> float | None:
@@ -163,161 +99,638 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _yes_no(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _money(value: Any, *, blank_zero: bool = False) -> str:
+    """Pounds with thousands separators, e.g. ``£1,250,000`` or ``−£3,400``."""
+    number = _number(value)
+    if number is None or (blank_zero and abs(number) < 0.5):
+        return ""
+    sign = "−" if number < 0 else ""
+    return f"{sign}£{abs(number):,.0f}"
+
+
+def _money_short(value: Any) -> str:
+    """Pounds for a headline: ``£14.6m``, ``£763k``, ``−£158k``, ``£0``."""
+    number = _number(value)
+    if number is None:
         return "–"
-    return "yes" if bool(value) else "no"
+    sign = "−" if number < 0 else ""
+    size = abs(number)
+    if size >= 999_500:
+        return f"{sign}£{size / 1e6:,.1f}m"
+    if size >= 1_000:
+        return f"{sign}£{size / 1e3:,.0f}k"
+    return f"{sign}£{size:,.0f}"
 
 
-def _css_token(value: Any) -> str:
-    """A CSS class token made from free text (ids and owner codes come from users)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value)) or "_"
+def _area(value: Any) -> str:
+    number = _number(value)
+    return "" if number is None else f"{number:,.0f} m²"
 
 
-def _join(values: Any) -> str:
-    """Services or organisations hosted, stored as a list or a separated string."""
-    if values is None or (isinstance(values, float) and math.isnan(values)):
-        return "–"
-    if isinstance(values, str):
-        items = [v.strip() for v in re.split(r"[;,]", values) if v.strip()]
-    else:
-        items = [str(v) for v in values]
-    return html.escape(", ".join(items)) if items else "–"
+def _financial_year(year: Any) -> str:
+    """2028 -> "2028-29", the financial year starting in April 2028."""
+    number = _number(year)
+    if number is None:
+        return ""
+    start = int(number)
+    return f"{start}-{(start + 1) % 100:02d}"
 
 
-# --------------------------------------------------------------------------- Leaflet elements
+# --------------------------------------------------------------------------- labels
 
 
-class _FeatureData(MacroElement):
-    """Features of one kind and style, embedded as JSON and drawn into the parent layer.
-
-    Shared parts are sent once (``kind``, Leaflet ``style`` with its ``className``,
-    popup row ``labels``, a ``tip_suffix``); each item carries only ``at`` (a point,
-    a line's points or a GeoJSON geometry), an extra ``cls``, ``popup`` values
-    ``[title, value, ...]`` and ``tip``. All text is HTML-escaped in Python before it
-    gets here, and ``tojson`` escapes ``<``, ``>`` and ``&``, so no text can end the
-    script element. Popup tables are built only when a popup is opened.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (group, data) {
-            function table(values) {
-                var rows = "";
-                for (var i = 1; i < values.length; i++) {
-                    rows += "<tr><th>" + data.labels[i - 1] + "</th><td>" + values[i]
-                        + "</td></tr>";
-                }
-                return '<div class="tc-popup"><h4>' + values[0] + "</h4><table>" + rows
-                    + "</table></div>";
+def _requirements(result: ScenarioResult) -> list[dict[str, Any]]:
+    """Each standard and access rule in the coverage table, with its plain label."""
+    scenario = result.scenario or {}
+    declared = {
+        str(item.get("name")): item
+        for key in ("standards", "access")
+        for item in scenario.get(key) or []
+        if isinstance(item, dict)
+    }
+    coverage = result.coverage
+    if coverage is None or coverage.empty or "name" not in coverage:
+        return []
+    requirements = []
+    for _, row in coverage.iterrows():
+        name = str(row["name"])
+        item = declared.get(name, {})
+        label = str(item.get("label") or "").strip() or plain_label(name)
+        types = item.get("service_types")
+        if not isinstance(types, list):
+            types = [t.strip() for t in str(row.get("service_types", "")).split(",") if t.strip()]
+        requirements.append(
+            {
+                "name": name,
+                "label": label,
+                "service_types": [str(t) for t in types],
+                "minutes": _number(row.get("minutes")) or _number(item.get("minutes")),
+                "kind": str(row.get("kind", "")),
             }
-            data.items.forEach(function (item) {
-                var style = L.Util.extend({}, data.style);
-                if (item.cls) { style.className += " " + item.cls; }
-                var layer;
-                if (data.kind === "point") {
-                    layer = L.circleMarker(item.at, style);
-                } else if (data.kind === "line") {
-                    layer = L.polyline(item.at, style);
-                } else {
-                    layer = L.geoJSON(item.at, {style: function () { return style; }});
-                }
-                if (item.popup) {
-                    layer.bindPopup(function () { return table(item.popup); }, {maxWidth: 380});
-                }
-                if (item.tip !== undefined) {
-                    layer.bindTooltip(item.tip + data.tip_suffix, {sticky: true});
-                }
-                layer.addTo(group);
-            });
-        })({{ this._parent.get_name() }}, {{ this.data|tojson }});
-        {% endmacro %}
-        """
+        )
+    return requirements
+
+
+def _service_labeller(result: ScenarioResult):
+    labels = (result.scenario or {}).get("service_labels") or {}
+    return lambda service_type: symbols.service_label(str(service_type), labels)
+
+
+def _weight_unit(result: ScenarioResult) -> str:
+    column = ((result.scenario or {}).get("demand") or {}).get("weight_column") or "population"
+    return "people" if column == "population" else plain_label(column).lower()
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _points(frame: gpd.GeoDataFrame) -> list[list[float]]:
+    """[lat, lon] of one point per row (polygons give a point inside themselves)."""
+    if frame.empty:
+        return []
+    points = frame.geometry.representative_point().to_crs("EPSG:4326")
+    return np.round(np.column_stack([points.y, points.x]), 6).tolist()
+
+
+def _bounds(results: Iterable[ScenarioResult]) -> list[list[float]] | None:
+    frames = []
+    for result in results:
+        frames.append(result.sites.geometry)
+        if result.demand is not None and not result.demand.empty:
+            frames.append(result.demand.geometry)
+    frames = [f.to_crs("EPSG:4326") for f in frames if len(f)]
+    if not frames:
+        return None
+    west, south, east, north = pd.concat(frames).total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _geojson(shape: Any) -> dict[str, Any]:
+    return shapely.geometry.mapping(shape)
+
+
+# --------------------------------------------------------------------------- payload
+
+
+def _years(result: ScenarioResult) -> list[int] | None:
+    """Financial years of a dated plan (its decisions and moves), or None when timeless."""
+    found = []
+    if "decision_year" in result.sites:
+        found.append(pd.to_numeric(result.sites["decision_year"], errors="coerce"))
+    services = result.services
+    if services is not None and "move_year" in services:
+        found.append(pd.to_numeric(services["move_year"], errors="coerce"))
+    years = pd.concat(found).dropna() if found else pd.Series(dtype=float)
+    if years.empty:
+        return None
+    return list(range(int(years.min()), int(years.max()) + 1))
+
+
+def _year_or_none(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _service_types(result: ScenarioResult) -> list[str]:
+    services = result.services
+    if services is None or services.empty or "service_type" not in services:
+        return []
+    return sorted(services["service_type"].astype(str).unique())
+
+
+def _services(result: ScenarioResult, index: dict[str, int], label_of) -> dict[str, Any]:
+    """Each service's type, partner, site today and after, floor space and move year."""
+    services = result.services
+    empty = {"type": [], "org": [], "from": [], "to": [], "space": [], "year": []}
+    if services is None or services.empty or "current_site" not in services:
+        return {"types": [], "orgs": [], **empty}
+    services = services[services["current_site"].astype(str).isin(index)]
+    types = _service_types(result)
+    orgs = sorted(services["org"].astype(str).unique()) if "org" in services else [""]
+    new_site = services["new_site"] if "new_site" in services else services["current_site"]
+    new_site = new_site.where(new_site.astype(str).isin(index), services["current_site"])
+    years = services["move_year"] if "move_year" in services else pd.Series(np.nan, services.index)
+    type_labels = [label_of(t) for t in types]
+    return {
+        "types": [
+            {
+                "label": html.escape(label),
+                "glyph": symbols.GLYPHS.get(key),
+                "initials": html.escape(symbols.initials(label)),
+            }
+            for key, label in zip(types, type_labels, strict=True)
+        ],
+        "orgs": [html.escape(o) for o in orgs],
+        "type": [types.index(t) for t in services["service_type"].astype(str)],
+        "org": [orgs.index(o) for o in services["org"].astype(str)] if "org" in services else [],
+        "from": [index[s] for s in services["current_site"].astype(str)],
+        "to": [index[s] for s in new_site.astype(str)],
+        "space": [
+            _number(v) or 0.0 for v in services.get("space_m2", pd.Series(0.0, services.index))
+        ],
+        "year": [
+            _year_or_none(y) if str(a) != str(b) else None
+            for y, a, b in zip(years, services["current_site"], new_site, strict=True)
+        ],
+    }
+
+
+def _service_lines(result: ScenarioResult, names: pd.Series, label_of) -> tuple[dict, dict]:
+    """Per site, the escaped lines "Library (NYCC), moves to …" for today and after the plan."""
+    today: dict[str, list[str]] = {}
+    after: dict[str, list[str]] = {}
+    services = result.services
+    if services is None or services.empty or "current_site" not in services:
+        return today, after
+    for _, row in services.iterrows():
+        here, there = str(row["current_site"]), str(row.get("new_site", row["current_site"]))
+        what = f"{html.escape(label_of(row['service_type']))} ({_text(row.get('org'))})"
+        year = _financial_year(row.get("move_year"))
+        when = f" in {year}" if year else ""
+        if there != here and there in names.index and here in names.index:
+            today.setdefault(here, []).append(f"{what}, moves to {_site_name(names, there)}{when}")
+            after.setdefault(there, []).append(
+                f"{what}, moves in from {_site_name(names, here)}{when}"
+            )
+        else:
+            today.setdefault(here, []).append(what)
+            after.setdefault(here, []).append(what)
+    return today, after
+
+
+def _site_name(names: pd.Series, site_id: str) -> str:
+    name = names.get(site_id)
+    return _text(name) or html.escape(str(site_id))
+
+
+_SITE_ROWS = (
+    "Plan",
+    "Partner",
+    "Today",
+    "Tenure",
+    "Services today",
+    "Services after the plan",
+    "Floor space",
+    "Running cost",
+    "Backlog maintenance",
+    "Market value",
+    "Capital receipt",
+    "Lease exit cost",
+    "Capital spend",
+    "Covenant",
+    "Listed building",
+)
+
+
+def _site_popups(result: ScenarioResult, label_of) -> list[list[str]]:
+    """Per site, its name and the values of :data:`_SITE_ROWS` ("" leaves a row out)."""
+    sites = result.sites
+    names = sites["name"] if "name" in sites else pd.Series("", sites.index)
+    today_lines, after_lines = _service_lines(result, names, label_of)
+    years = sites["decision_year"] if "decision_year" in sites else pd.Series(np.nan, sites.index)
+    popups = []
+    for site_id, row in sites.iterrows():
+        site_id = str(site_id)
+        decision = str(row.get("decision", ""))
+        plan = html.escape(symbols.DECISIONS.get(decision, {}).get("label", plain_label(decision)))
+        year = _financial_year(years.get(site_id))
+        if year:
+            plan += f", {year}"
+        status = str(row.get("status", ""))
+        tenure = _text(row.get("tenure"))
+        lease_break = row.get("lease_break")
+        if tenure and not _blank(lease_break):
+            try:
+                tenure += f", break {pd.Timestamp(lease_break):%-d %b %Y}"
+            except (TypeError, ValueError):
+                tenure += f", break {_text(lease_break)}"
+        space = _area(row.get("gia_m2"))
+        used, free = _area(row.get("space_used_m2")), _area(row.get("space_free_m2"))
+        if space and decision not in _GONE and used:
+            space += f" ({used} used after the plan, {free or '0 m²'} free)"
+        running = _money(row.get("running_cost"))
+        if running:
+            running += " a year today"
+            after = _money(row.get("running_cost_after"))
+            if after and after != _money(row.get("running_cost")):
+                running += f", {after} after"
+        listed = row.get("listed")
+        popups.append(
+            [
+                _site_name(names, site_id),
+                plan,
+                _text(row.get("owner")),
+                html.escape(symbols.TODAY.get(status, {}).get("label", plain_label(status))),
+                tenure,
+                "<br>".join(today_lines.get(site_id, [])),
+                "<br>".join(after_lines.get(site_id, [])) if decision not in _GONE else "",
+                space,
+                running,
+                _money(row.get("backlog_cost"), blank_zero=True),
+                _money(row.get("market_value"), blank_zero=True) if status != "candidate" else "",
+                _money(row.get("receipt"), blank_zero=True),
+                _money(row.get("exit_cost"), blank_zero=True),
+                _money(row.get("capex"), blank_zero=True),
+                _text(row.get("covenant")),
+                "yes" if not _blank(listed) and bool(listed) else "",
+            ]
+        )
+    return popups
+
+
+def _sites(result: ScenarioResult, label_of) -> dict[str, Any]:
+    sites = result.sites
+    owners = sites["owner"].astype(str) if "owner" in sites else pd.Series("", sites.index)
+    owner_keys = sorted(owners.unique())
+    colours, others = symbols.partner_colours(owners.value_counts().to_dict())
+    decisions = (
+        sites["decision"].astype(str) if "decision" in sites else pd.Series("keep", sites.index)
     )
+    statuses = (
+        sites["status"].astype(str) if "status" in sites else pd.Series("operational", sites.index)
+    )
+    years = sites["decision_year"] if "decision_year" in sites else pd.Series(np.nan, sites.index)
+    extra = sorted(set(decisions) - set(symbols.DECISIONS))
+    decision_keys = [*symbols.DECISIONS, *extra]
+    return {
+        "at": _points(sites),
+        "popup": _site_popups(result, label_of),
+        "owner": [owner_keys.index(o) for o in owners],
+        "status": [_STATUSES.index(s) if s in _STATUSES else 0 for s in statuses],
+        "decision": [decision_keys.index(d) for d in decisions],
+        "year": [_year_or_none(y) for y in years],
+        "decisionKeys": decision_keys,
+        "extraDecisions": {d: html.escape(plain_label(d)) for d in extra},
+        "owners": [html.escape(o) for o in owner_keys],
+        "ownerColours": [colours[o] for o in owner_keys],
+        "otherOwners": others,
+        "rows": list(_SITE_ROWS),
+    }
 
-    def __init__(
-        self,
-        kind: str,
-        style: dict[str, Any],
-        items: list[dict[str, Any]],
-        labels: Iterable[str] = (),
-        tip_suffix: str = "",
-    ):
-        super().__init__()
-        self._name = "FeatureData"
-        self.data = {
-            "kind": kind,
-            "style": style,
-            "labels": [html.escape(label) for label in labels],
-            "tip_suffix": tip_suffix,
-            "items": items,
+
+_MOVE_ROWS = ("Service", "From", "To", "When", "Distance", "Fit-out", "Moving", "Total cost")
+
+
+def _moves(result: ScenarioResult, index: dict[str, int], label_of) -> list[dict[str, Any]]:
+    moves = result.moves
+    if moves is None or moves.empty:
+        return []
+    names = result.sites["name"] if "name" in result.sites else pd.Series("", result.sites.index)
+    years: dict[str, Any] = {}
+    if result.services is not None and "move_year" in result.services:
+        years = result.services["move_year"].to_dict()
+    items = []
+    for _, move in moves.iterrows():
+        start, end = str(move.get("from_site")), str(move.get("to_site"))
+        if start not in index or end not in index:
+            logger.warning(
+                "Move of %s refers to a site not in the result; not drawn", move.get("service_id")
+            )
+            continue
+        what = html.escape(label_of(move.get("service_type", "")))
+        org = _text(move.get("org"))
+        year = _year_or_none(years.get(move.get("service_id")))
+        distance = _number(move.get("distance_km"))
+        items.append(
+            {
+                "from": index[start],
+                "to": index[end],
+                "year": year,
+                "title": f"{what} moves",
+                "popup": [
+                    f"{what} ({org})" if org else what,
+                    _site_name(names, start),
+                    _site_name(names, end),
+                    _financial_year(year),
+                    "" if distance is None else f"{distance:,.1f} km",
+                    _money(move.get("fit_out_cost"), blank_zero=True),
+                    _money(move.get("moving_cost"), blank_zero=True),
+                    _money(move.get("total_cost")),
+                ],
+            }
+        )
+    return items
+
+
+def _cover_flags(demand: gpd.GeoDataFrame, column: str) -> str:
+    """One character per demand point: "1" reached, "0" not (compact in the page)."""
+    if column not in demand:
+        return ""
+    flags = demand[column].astype("boolean").fillna(False).astype(bool)
+    return "".join("1" if flag else "0" for flag in flags)
+
+
+def _requirement_layers(
+    result: ScenarioResult, index: dict[str, int], types: list[str]
+) -> list[dict[str, Any]]:
+    """Per standard: cover flags before and after, its service types, areas reached."""
+    demand, areas = result.demand, result.areas
+    layers = []
+    for requirement in _requirements(result):
+        name = requirement["name"]
+        layer = {
+            "label": html.escape(requirement["label"]),
+            "minutes": requirement["minutes"],
+            "types": [types.index(t) for t in requirement["service_types"] if t in types],
+            "before": "",
+            "after": "",
+            "areas": [],
+            "todayAreas": False,
         }
+        if demand is not None and not demand.empty:
+            layer["before"] = _cover_flags(demand, f"{name}_before")
+            layer["after"] = _cover_flags(demand, f"{name}_after")
+        if areas is not None and not areas.empty and "requirement" in areas:
+            chosen = areas[areas["requirement"].astype(str) == name]
+            chosen = chosen[chosen["site_id"].astype(str).isin(index)]
+            # About a metre of precision is plenty on screen and keeps the page small.
+            shapes = shapely.set_precision(
+                chosen.geometry.to_crs("EPSG:4326").simplify(0.0002), 1e-5
+            )
+            today = chosen["today"] if "today" in chosen else pd.Series(False, chosen.index)
+            plan = chosen["plan"] if "plan" in chosen else pd.Series(True, chosen.index)
+            layer["todayAreas"] = "today" in chosen
+            layer["areas"] = [
+                {
+                    "site": index[str(site_id)],
+                    "today": bool(t),
+                    "plan": bool(p),
+                    "shape": _geojson(shape),
+                }
+                for site_id, t, p, shape in zip(chosen["site_id"], today, plan, shapes, strict=True)
+                if shape is not None and not shape.is_empty
+            ]
+        layers.append(layer)
+    return layers
 
 
-class _Panel(MacroElement):
-    """A fixed Leaflet control holding escaped HTML (legend, title)."""
+def _demand(result: ScenarioResult) -> dict[str, Any]:
+    demand = result.demand
+    if demand is None or demand.empty:
+        return {"at": [], "name": [], "weight": []}
+    if "name" in demand:
+        names = [
+            _text(n) or html.escape(str(i))
+            for i, n in zip(demand.index, demand["name"], strict=True)
+        ]
+    else:
+        names = [html.escape(str(i)) for i in demand.index]
+    weights = demand["weight"] if "weight" in demand else pd.Series(np.nan, demand.index)
+    return {
+        "at": _points(demand),
+        "name": names,
+        "weight": [None if _number(w) is None else round(float(w)) for w in weights],
+        "unit": html.escape(_weight_unit(result)),
+    }
+
+
+def _partners(result: ScenarioResult) -> tuple[list[str], list[str]]:
+    """Partners better and worse off over the horizon (NPV), largest first, as text."""
+    ledger = result.ledger
+    if ledger is None or ledger.empty or "npv_gain" not in ledger:
+        return [], []
+    gains = pd.to_numeric(ledger["npv_gain"], errors="coerce").dropna()
+    gains = gains[gains.abs() >= 0.5]
+    better = [
+        f"{_text(p)} {_money_short(v)}"
+        for p, v in gains[gains > 0].sort_values(ascending=False).items()
+    ]
+    worse = [f"{_text(p)} {_money_short(v)}" for p, v in gains[gains < 0].sort_values().items()]
+    return better, worse
+
+
+def _solver_text(solve: dict[str, Any]) -> str:
+    status = str(solve.get("status", ""))
+    gap = _number(solve.get("gap"))
+    gap_text = "" if gap is None else f"gap {gap * 100:.2f}%"
+    if status == "optimal":
+        return f"Best plan, proven ({gap_text})" if gap_text else "Best plan, proven"
+    if status == "time_limit":
+        return (
+            f"Stopped at the time limit; at most {gap * 100:.1f}% from the best"
+            if gap is not None
+            else "Stopped at the time limit"
+        )
+    if status == "unproven":
+        return "A plan, not proven best (no bound)"
+    return html.escape(plain_label(status)) if status else "–"
+
+
+def _summary(result: ScenarioResult) -> list[list[str]]:
+    """The rows of the panel a board member reads first."""
+    totals = result.totals or {}
+    finance = (result.scenario or {}).get("finance") or {}
+    horizon, rate = finance.get("horizon_years"), _number(finance.get("discount_rate"))
+    npv_label = "NPV saving"
+    if horizon and rate is not None:
+        npv_label += f" ({horizon} years at {rate * 100:g}%)"
+    better, worse = _partners(result)
+    rows = [
+        [npv_label, _money_short(totals.get("npv_saving")), "tc-npv"],
+        ["Capital receipts", _money_short(totals.get("receipts")), "tc-receipts"],
+        ["Capital spend", _money_short(totals.get("capex")), "tc-capex"],
+        [
+            "Annual running-cost saving",
+            _money_short(totals.get("annual_saving")) + " a year",
+            "tc-annual",
+        ],
+        ["Partners better off", ", ".join(better) or "none", "tc-gain"],
+        ["Partners worse off", ", ".join(worse) or "none", "tc-loss"],
+        ["Solver", _solver_text(result.solve or {}), "tc-solver"],
+    ]
+    return [[html.escape(label), value, cls] for label, value, cls in rows]
+
+
+def map_data(result: ScenarioResult) -> dict[str, Any]:
+    """Everything one map shows, as escaped text and plain numbers (the page's JSON).
+
+    Parameters
+    ----------
+    result : ScenarioResult
+
+    Returns
+    -------
+    dict
+        ``title``, ``subtitle``, ``summary`` rows, ``sites`` (positions, popups, owner,
+        status today, decision, decision year), ``services`` (type, partner, site today
+        and after, move year), ``moves``, ``requirements`` (cover flags before and after,
+        areas reached today and after), ``demand``, ``years`` (None when timeless) and
+        ``bounds``. Site, service and demand ids are not in it: the page shows names.
+    """
+    label_of = _service_labeller(result)
+    index = {str(site_id): i for i, site_id in enumerate(result.sites.index)}
+    description = str((result.scenario or {}).get("description") or "").strip()
+    travel = str((result.solve or {}).get("travel_method", ""))
+    subtitle = f"Scenario “{html.escape(str(result.name))}”"
+    if travel in ("network", "straight_line"):
+        subtitle += " · travel times " + (
+            "on the road network" if travel == "network" else "in straight lines"
+        )
+    return {
+        "name": html.escape(str(result.name)),
+        "title": html.escape(description or str(result.name)),
+        "subtitle": subtitle,
+        "summary": _summary(result),
+        "sites": _sites(result, label_of),
+        "services": _services(result, index, label_of),
+        "moves": _moves(result, index, label_of),
+        "moveRows": list(_MOVE_ROWS),
+        "requirements": _requirement_layers(result, index, _service_types(result)),
+        "demand": _demand(result),
+        "years": _years(result),
+        "bounds": _bounds([result]),
+    }
+
+
+# --------------------------------------------------------------------------- page elements
+
+
+class _PageAssets(MacroElement):
+    """The map's own stylesheet and script, once in the page's head (after Leaflet)."""
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
-        {% macro script(this, kwargs) %}
-        (function (map) {
-            var panel = L.control({position: {{ this.position|tojson }}});
-            panel.onAdd = function () {
-                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-                div.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            panel.addTo(map);
-        })({{ this._parent.get_name() }});
+        {% macro header(this, kwargs) %}
+        <style>{{ this.css }}</style>
+        <script>{{ this.js }}</script>
         {% endmacro %}
         """
     )
 
-    def __init__(self, html_text: str, position: str, css_class: str):
+    def __init__(self):
         super().__init__()
-        self._name = "Panel"
-        self.html = html_text
-        self.position = position
-        self.css_class = css_class
-        self.css = _CSS
+        self._name = "PageAssets"
+        self.css = map_stylesheet()
+        self.js = map_script()
+
+
+class _Draw(MacroElement):
+    """Calls the page's script with the maps, their data and the shared symbols."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        totalcapital.{{ this.kind }}(
+            [{{ this.map_names }}],
+            {{ this.payload|tojson }}
+        );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, kind: str, maps: list[folium.Map], payload: dict[str, Any]):
+        super().__init__()
+        self._name = "Draw"
+        self.kind = kind
+        self.map_names = ", ".join(m.get_name() for m in maps)
+        self.payload = payload
+
+
+def _base_map(**size: Any) -> folium.Map:
+    fmap = folium.Map(
+        tiles=None,
+        control_scale=True,
+        zoom_control=False,
+        prefer_canvas=False,
+        max_zoom=18,
+        **size,
+    )
+    # Only Leaflet is needed; write_map puts it into the page.
+    fmap.default_js = [("leaflet", LEAFLET_JS_URL)]
+    fmap.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
+    return fmap
+
+
+def _page(figure: Figure, title: str, layout: str) -> None:
+    figure.title = title
+    figure.html.add_child(
+        Element(f'<div class="tc-side" id="tc-side" data-layout="{layout}"></div>'), index=0
+    )
+    figure.add_child(_PageAssets(), name="totalcapital_assets")
+
+
+def scenario_map(result: ScenarioResult, *, tiles: bool = False) -> folium.Map:
+    """Map one scenario result: sites, moves, people reached and areas, today and planned.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        A solved scenario (sites, services, moves, demand and areas in EPSG:27700).
+    tiles : bool, default False
+        Add OpenStreetMap web tiles as a background (needs a network; the page says so
+        when they cannot load). Without them the map draws the data on a plain ground.
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`write_map`.
+    """
+    fmap = _base_map()
+    figure = fmap.get_root()
+    data = map_data(result)
+    _page(figure, f"totalcapital — {data['title']}", "single")
+    payload = {"panes": [data], "symbols": symbols.symbol_table(), "tiles": tiles}
+    fmap.add_child(_Draw("scenario", [fmap], payload))
+    logger.debug(
+        "Drew scenario '%s': %d sites, %d moves, %d requirements",
+        result.name,
+        len(result.sites),
+        len(data["moves"]),
+        len(data["requirements"]),
+    )
+    return fmap
 
 
 class ComparisonMap(MacroElement):
-    """Two maps side by side in one page whose views move together.
-
-    Folium's ``DualMap`` copies the same children into both panes and loads
-    Leaflet.Sync from a CDN; here each pane shows a different result and the
-    views are kept in step by a few lines of script, so no extra asset is needed.
+    """Two maps of two results side by side, with one panel and a table of differences.
 
     Attributes
     ----------
     m1, m2 : folium.Map
-        The left (first result) and right (second result) panes.
+        The first (left) and second (right) result's maps.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (a, b) {
-            var following = false;
-            function follow(source, target) {
-                source.on("move", function () {
-                    if (following) { return; }
-                    following = true;
-                    target.setView(source.getCenter(), source.getZoom(), {animate: false});
-                    following = false;
-                });
-            }
-            follow(a, b);
-            follow(b, a);
-        })({{ this.m1.get_name() }}, {{ this.m2.get_name() }});
-        {% endmacro %}
-        """
-    )
+    _template = Template("")
 
     def __init__(self, m1: folium.Map, m2: folium.Map):
         super().__init__()
@@ -327,418 +740,170 @@ class ComparisonMap(MacroElement):
         figure = Figure()
         figure.add_child(m1)
         figure.add_child(m2)
-        # Added last, so its script runs after both maps exist.
         figure.add_child(self)
 
 
-# --------------------------------------------------------------------------- layers
+_DECIDED = {**{k: v["label"] for k, v in symbols.DECISIONS.items()}}
 
 
-def _base_map(tiles: bool, **size: Any) -> folium.Map:
-    fmap = folium.Map(tiles=None, control_scale=True, font_size="0.8rem", **size)
-    if tiles:
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
-    # Only Leaflet is needed: markers are circle markers and popups plain HTML.
-    fmap.default_js = [("leaflet", LEAFLET_JS_URL)]
-    fmap.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
-    return fmap
+def _differences(a: ScenarioResult, b: ScenarioResult) -> dict[str, Any]:
+    """Sites decided differently (positions in each result) and the totals side by side."""
+    index_a = {str(s): i for i, s in enumerate(a.sites.index)}
+    index_b = {str(s): i for i, s in enumerate(b.sites.index)}
+    decision_a = a.sites["decision"].astype(str) if "decision" in a.sites else pd.Series(dtype=str)
+    decision_b = b.sites["decision"].astype(str) if "decision" in b.sites else pd.Series(dtype=str)
+    names = a.sites["name"] if "name" in a.sites else pd.Series("", a.sites.index)
+    owners = a.sites["owner"] if "owner" in a.sites else pd.Series("", a.sites.index)
+    year_a = a.sites["decision_year"] if "decision_year" in a.sites else None
+    year_b = b.sites["decision_year"] if "decision_year" in b.sites else None
 
+    def described(decision: str, year: Any) -> str:
+        text = html.escape(_DECIDED.get(decision, plain_label(decision)))
+        when = _financial_year(year)
+        return f"{text}, {when}" if when else text
 
-def _site_points(sites: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """One WGS84 point per site (polygons give a point inside themselves)."""
-    if sites.empty:
-        return gpd.GeoSeries([], crs="EPSG:4326")
-    return sites.geometry.representative_point().to_crs("EPSG:4326")
-
-
-def _layer(fmap: folium.Map, name: str, parts: list[_FeatureData], show: bool = True) -> None:
-    """One entry of the layer control, drawn from one or more sets of features."""
-    group = folium.FeatureGroup(name=html.escape(name), show=show)
-    for part in parts:
-        if part.data["items"]:
-            group.add_child(part)
-    group.add_to(fmap)
-
-
-def _latlon(point: Any) -> list[float]:
-    return [round(point.y, 6), round(point.x, 6)]
-
-
-_SITE_LABELS = (
-    "Decision, Owner, Tenure, Status today, Floor space (GIA), Floor space used, "
-    "Floor space free, Running cost today, Running cost after, Backlog maintenance, "
-    "Market value, Receipt, Lease exit cost, Capital spend, Services hosted, "
-    "Partners hosted, Covenant, Listed building"
-).split(", ")
-
-
-def _site_popup(site_id: str, row: pd.Series) -> list[str]:
-    """Title and values for :data:`_SITE_LABELS`, each escaped."""
-    decision = str(row.get("decision", ""))
-    return [
-        f"{_text(row.get('name'))} <small>({_text(site_id)})</small>",
-        html.escape(DECISION_LABELS.get(decision, decision)),
-        _text(row.get("owner")),
-        _text(row.get("tenure")),
-        _text(row.get("status")),
-        _area(row.get("gia_m2")),
-        _area(row.get("space_used_m2")),
-        _area(row.get("space_free_m2")),
-        _money(row.get("running_cost")) + " a year",
-        _money(row.get("running_cost_after")) + " a year",
-        _money(row.get("backlog_cost")),
-        _money(row.get("market_value")),
-        _money(row.get("receipt")),
-        _money(row.get("exit_cost")),
-        _money(row.get("capex")),
-        _join(row.get("services_hosted")),
-        _join(row.get("orgs_hosted")),
-        _text(row.get("covenant")),
-        _yes_no(row.get("listed")),
-    ]
-
-
-def _site_style(colour: str, hollow: bool, classes: str) -> dict[str, Any]:
-    """Kept and new sites filled; sites that go (sold, lease exited, not built) hollow rings."""
-    return {
-        "radius": 8,
-        "color": colour if hollow else "#222",
-        "weight": 3 if hollow else 2,
-        "fillColor": colour,
-        "fillOpacity": 0.15 if hollow else 0.9,
-        "className": classes,
-    }
-
-
-def _owner_colours(owners: Iterable[str]) -> dict[str, str]:
-    return {
-        owner: _OWNER_PALETTE[i % len(_OWNER_PALETTE)]
-        for i, owner in enumerate(sorted(set(owners)))
-    }
-
-
-def _add_site_layers(fmap: folium.Map, sites: gpd.GeoDataFrame) -> dict[str, str]:
-    """Sites by decision (shown) and by owner (hidden until ticked); returns owner colours."""
-    points = _site_points(sites)
-    items = {}
-    for site_id, row in sites.iterrows():
-        decision = str(row.get("decision", ""))
-        items[site_id] = {
-            "at": _latlon(points[site_id]),
-            "cls": f"tc-sid-{_css_token(site_id)}",
-            "popup": _site_popup(site_id, row),
-            "tip": (
-                f"{_text(row.get('name'))} — {_text(row.get('owner'))}: "
-                f"{html.escape(DECISION_LABELS.get(decision, decision))}"
-            ),
-        }
-    decisions = sites["decision"].astype(str)
-    hollow = decisions.isin(_HOLLOW_DECISIONS)
-    known = [d for d in DECISION_LABELS if (decisions == d).any()]
-    for decision in known + sorted(set(decisions) - set(DECISION_LABELS)):
-        chosen = sites.index[decisions == decision]
-        style = _site_style(
-            DECISION_COLOURS.get(decision, "#000000"),
-            decision in _HOLLOW_DECISIONS,
-            f"tc-site tc-decision-{_css_token(decision)}",
-        )
-        label = DECISION_LABELS.get(decision, decision)
-        part = _FeatureData("point", style, [items[s] for s in chosen], _SITE_LABELS)
-        _layer(fmap, f"Sites: {label} ({len(chosen)})", [part])
-
-    owners = sites["owner"].astype(str)
-    colours = _owner_colours(owners)
-    for owner, colour in colours.items():
-        classes = f"tc-owner-site tc-owner-{_css_token(owner)}"
-        parts = [
-            _FeatureData(
-                "point",
-                _site_style(colour, gone, classes),
-                [items[s] for s in sites.index[(owners == owner) & (hollow == gone)]],
-                _SITE_LABELS,
-            )
-            for gone in (False, True)
-        ]
-        _layer(fmap, f"Partner: {owner} ({(owners == owner).sum()})", parts, show=False)
-    return colours
-
-
-_MOVE_LABELS = ("Service", "From", "To", "Distance", "Fit-out cost", "Moving cost", "Total cost")
-
-
-def _add_move_layer(fmap: folium.Map, result: ScenarioResult) -> int:
-    moves = result.moves
-    if moves is None or moves.empty:
-        return 0
-    points = _site_points(result.sites)
-    names = result.sites["name"]
-    items = []
-    for _, move in moves.iterrows():
-        start, end = move.get("from_site"), move.get("to_site")
-        if start not in points.index or end not in points.index:
-            logger.warning(
-                "Move of %s refers to a site not in the result; not drawn", move.get("service_id")
-            )
+    sites = []
+    for site_id in index_a:
+        if site_id not in index_b:
             continue
-        popup = [
-            f"{_text(move.get('service_type'))} of {_text(move.get('org'))} moves",
-            _text(move.get("service_id")),
-            f"{_text(names.get(start, ''))} ({_text(start)})",
-            f"{_text(names.get(end, ''))} ({_text(end)})",
-            _km(move.get("distance_km")),
-            _money(move.get("fit_out_cost")),
-            _money(move.get("moving_cost")),
-            _money(move.get("total_cost")),
-        ]
-        items.append(
+        da, db = decision_a.get(site_id, ""), decision_b.get(site_id, "")
+        ya = None if year_a is None else year_a.get(site_id)
+        yb = None if year_b is None else year_b.get(site_id)
+        if da == db and _year_or_none(ya) == _year_or_none(yb):
+            continue
+        sites.append(
             {
-                "at": [_latlon(points[start]), _latlon(points[end])],
-                "cls": f"tc-move-{_css_token(move.get('service_id'))}",
-                "popup": popup,
-                "tip": f"{_text(move.get('service_id'))}: {_text(start)} → {_text(end)}",
+                "a": index_a[site_id],
+                "b": index_b[site_id],
+                "name": _site_name(names, site_id),
+                "owner": _text(owners.get(site_id)),
+                "was": described(da, ya),
+                "now": described(db, yb),
             }
         )
-    style = {
-        "color": _MOVE_COLOUR,
-        "weight": 4,
-        "opacity": 0.85,
-        "dashArray": "8 6",
-        "className": "tc-move",
-    }
-    _layer(
-        fmap, f"Service moves ({len(items)})", [_FeatureData("line", style, items, _MOVE_LABELS)]
-    )
-    return len(items)
+    only_a = [_site_name(names, s) for s in index_a if s not in index_b]
+    names_b = b.sites["name"] if "name" in b.sites else pd.Series("", b.sites.index)
+    only_b = [_site_name(names_b, s) for s in index_b if s not in index_a]
+    return {"sites": sites, "onlyA": only_a, "onlyB": only_b, "totals": _total_rows(a, b)}
 
 
-def _cover_status(before: pd.Series, after: pd.Series) -> pd.Series:
-    before = before.fillna(False).astype(bool)
-    after = after.fillna(False).astype(bool)
-    status = pd.Series("never", index=before.index, dtype=object)
-    status[before & after] = "covered"
-    status[before & ~after] = "lost"
-    status[~before & after] = "gained"
-    return status
+_TOTAL_ROWS = (
+    ("npv_saving", "NPV saving", "money"),
+    ("receipts", "Capital receipts", "money"),
+    ("capex", "Capital spend", "money"),
+    ("annual_saving", "Annual running-cost saving", "money"),
+    ("lease_exit_costs", "Lease exit costs", "money"),
+    ("sites_disposed", "Sites sold", "count"),
+    ("leases_exited", "Leases given up", "count"),
+    ("sites_built", "Sites built", "count"),
+    ("services_moved", "Services moved", "count"),
+)
 
 
-def _requirement_names(result: ScenarioResult) -> list[str]:
+def _total_rows(a: ScenarioResult, b: ScenarioResult) -> list[list[str]]:
+    def shown(value: float | None, kind: str, signed: bool = False) -> str:
+        if value is None:
+            return "–"
+        if kind == "money":
+            text = _money_short(value)
+            return f"+{text}" if signed and value > 0 else text
+        if kind == "share":
+            text = f"{value * 100:.1f}%"
+            return f"+{text}" if signed and value > 0 else text.replace("-", "−")
+        text = f"{value:,.0f}"
+        return f"+{text}" if signed and value > 0 else text.replace("-", "−")
+
+    rows = []
+    ta, tb = a.totals or {}, b.totals or {}
+    for key, label, kind in _TOTAL_ROWS:
+        va, vb = _number(ta.get(key)), _number(tb.get(key))
+        diff = None if va is None or vb is None else vb - va
+        rows.append([html.escape(label), shown(va, kind), shown(vb, kind), shown(diff, kind, True)])
+    shares_a = {r["name"]: r for r in _requirements(a)}
+    cover_a = _shares(a)
+    cover_b = _shares(b)
+    labels = {r["name"]: r["label"] for r in [*_requirements(b), *shares_a.values()]}
+    for name in dict.fromkeys([*cover_a, *cover_b]):
+        va, vb = cover_a.get(name), cover_b.get(name)
+        diff = None if va is None or vb is None else vb - va
+        label = f"Reached after the plan: {labels.get(name, plain_label(name))}"
+        rows.append(
+            [html.escape(label), shown(va, "share"), shown(vb, "share"), shown(diff, "share", True)]
+        )
+    return rows
+
+
+def _shares(result: ScenarioResult) -> dict[str, float]:
     coverage = result.coverage
-    if coverage is None or coverage.empty or "name" not in coverage:
-        return []
-    return [str(n) for n in coverage["name"]]
-
-
-def _add_area_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, name: str, label: str, show: bool):
-    chosen = areas[areas["requirement"].astype(str) == name]
-    # About a metre of precision is plenty on screen and keeps the page small.
-    shapes = shapely.set_precision(chosen.geometry.to_crs("EPSG:4326").simplify(0.0002), 1e-5)
-    items = [
-        {
-            "at": shapely.geometry.mapping(shape),
-            "tip": f"within {_text(minutes)} min of {_text(site_id)}",
-        }
-        for shape, minutes, site_id in zip(
-            shapes, chosen["minutes"], chosen["site_id"], strict=True
-        )
-        if shape is not None and not shape.is_empty
-    ]
-    style = {
-        "color": _AREA_COLOUR,
-        "weight": 1,
-        "fillColor": _AREA_COLOUR,
-        "fillOpacity": 0.12,
-        "className": f"tc-area tc-area-{_css_token(name)}",
+    if coverage is None or coverage.empty or "share_after" not in coverage:
+        return {}
+    return {
+        str(n): float(s)
+        for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
+        if _number(s) is not None
     }
-    part = _FeatureData("area", style, items, tip_suffix=f" ({html.escape(name)})")
-    _layer(fmap, f"Area reached: {label}", [part], show=show)
 
 
-def _add_demand_layer(
-    fmap: folium.Map, demand: gpd.GeoDataFrame, name: str, label: str, show: bool
-) -> None:
-    status = _cover_status(demand[f"{name}_before"], demand[f"{name}_after"])
-    points = demand.geometry.representative_point().to_crs("EPSG:4326")
-    weights = demand["weight"] if "weight" in demand else pd.Series(math.nan, demand.index)
-    parts = []
-    for state, colour in COVER_COLOURS.items():
-        chosen = status.index[status == state]
-        items = [
-            {
-                "at": _latlon(points[demand_id]),
-                "tip": f"{_text(demand_id)} (weight {_count(weights[demand_id])})",
-            }
-            for demand_id in chosen
-        ]
-        style = {
-            "radius": 4,
-            "color": colour,
-            "weight": 1,
-            "fillColor": colour,
-            "fillOpacity": 0.8,
-            "className": f"tc-demand tc-cover-{state} tc-req-{_css_token(name)}",
-        }
-        suffix = f": {html.escape(COVER_LABELS[state])} — {html.escape(name)}"
-        parts.append(_FeatureData("point", style, items, tip_suffix=suffix))
-    counts = status.value_counts()
-    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("lost", "gained"))
-    _layer(fmap, f"Cover: {label} — {summary}", parts, show=show)
+def comparison_map(a: ScenarioResult, b: ScenarioResult, *, tiles: bool = False) -> ComparisonMap:
+    """Two scenario results side by side, with the sites decided differently marked.
 
-
-def _add_cover_layers(fmap: folium.Map, result: ScenarioResult) -> None:
-    """Per requirement: the area reached (after) and demand points by change of cover.
-
-    Only the first requirement is shown at first; stacked layers would hide each other.
-    """
-    demand, areas = result.demand, result.areas
-    minutes = {}
-    if result.coverage is not None and "minutes" in result.coverage:
-        minutes = dict(
-            zip(result.coverage["name"].astype(str), result.coverage["minutes"], strict=True)
-        )
-    for position, name in enumerate(_requirement_names(result)):
-        show = position == 0
-        label = f"{name} ({_number(minutes.get(name)) or 0:g} min)"
-        if areas is not None and not areas.empty and "requirement" in areas:
-            _add_area_layer(fmap, areas, name, label, show)
-        columns = {f"{name}_before", f"{name}_after"}
-        if demand is not None and not demand.empty and columns <= set(demand.columns):
-            _add_demand_layer(fmap, demand, name, label, show)
-
-
-def _legend_html(result: ScenarioResult, owner_colours: dict[str, str], moves: int) -> str:
-    decisions = set(result.sites["decision"].astype(str)) if "decision" in result.sites else set()
-
-    def key(colour: str, label: str, hollow: bool = False) -> str:
-        fill = "transparent" if hollow else colour
-        return (
-            f'<div class="tc-key"><span class="tc-swatch" style="background:{fill};'
-            f'border-color:{colour}"></span>{html.escape(label)}</div>'
-        )
-
-    parts = [f"<h4>{html.escape(str(result.name))}</h4>", "<h5>Site decision</h5>"]
-    parts += [
-        key(DECISION_COLOURS[d], DECISION_LABELS[d], d in _HOLLOW_DECISIONS)
-        for d in DECISION_LABELS
-        if d in decisions
-    ]
-    if moves:
-        parts.append('<div class="tc-key"><span class="tc-swatch-line"></span>Service move</div>')
-    if owner_colours:
-        parts.append("<h5>Partner (layers ‘Partner: …’)</h5>")
-        parts += [key(colour, owner) for owner, colour in owner_colours.items()]
-    if _requirement_names(result):
-        parts.append("<h5>Demand cover</h5>")
-        parts += [key(COVER_COLOURS[s], COVER_LABELS[s]) for s in COVER_LABELS]
-    return "".join(parts)
-
-
-def _title_html(result: ScenarioResult) -> str:
-    totals = result.totals or {}
-    lines = [
-        ("NPV saving", _money(totals.get("npv_saving"))),
-        ("Receipts", _money(totals.get("receipts"))),
-        ("Annual saving", _money(totals.get("annual_saving"))),
-    ]
-    body = " · ".join(f"{html.escape(label)} {value}" for label, value in lines)
-    return f"<h4>{html.escape(str(result.name))}</h4><div>{body}</div>"
-
-
-def _bounds(result: ScenarioResult) -> list[list[float]] | None:
-    frames = [result.sites.geometry]
-    if result.demand is not None and not result.demand.empty:
-        frames.append(result.demand.geometry)
-    frames = [f.to_crs("EPSG:4326") for f in frames if len(f)]
-    if not frames:
-        return None
-    geometry = pd.concat(frames)
-    west, south, east, north = geometry.total_bounds
-    return [[float(south), float(west)], [float(north), float(east)]]
-
-
-def _draw_result(fmap: folium.Map, result: ScenarioResult, *, collapsed: bool) -> None:
-    """Every layer of one result, its legend, title and layer control."""
-    _add_cover_layers(fmap, result)
-    moves = _add_move_layer(fmap, result)
-    owner_colours = _add_site_layers(fmap, result.sites)
-    fmap.add_child(_Panel(_title_html(result), "topright", "tc-panel tc-title"))
-    fmap.add_child(
-        _Panel(_legend_html(result, owner_colours, moves), "bottomleft", "tc-panel tc-legend")
-    )
-    folium.LayerControl(collapsed=collapsed).add_to(fmap)
-    logger.debug(
-        "Drew scenario '%s': %d sites, %d moves, %d requirements",
-        result.name,
-        len(result.sites),
-        moves,
-        len(_requirement_names(result)),
-    )
-
-
-def scenario_map(result: ScenarioResult, *, tiles: bool = True) -> folium.Map:
-    """Map one scenario result: sites, moves, demand cover and areas reached.
-
-    Parameters
-    ----------
-    result : ScenarioResult
-        A solved scenario (sites, moves, demand and areas in EPSG:27700).
-    tiles : bool, default True
-        Draw OpenStreetMap base tiles. Without them (or offline) the data still shows.
-
-    Returns
-    -------
-    folium.Map
-        Layers (each switchable in the layer control): sites by decision, sites by
-        partner (off at first), service moves, and for each standard the area
-        reached and demand points coloured covered / lost / gained / never covered.
-    """
-    fmap = _base_map(tiles)
-    fmap.get_root().title = html.escape(f"totalcapital — {result.name}")
-    _draw_result(fmap, result, collapsed=False)
-    bounds = _bounds(result)
-    if bounds is not None:
-        fmap.fit_bounds(bounds, padding=(20, 20))
-    return fmap
-
-
-def comparison_map(a: ScenarioResult, b: ScenarioResult, *, tiles: bool = True) -> ComparisonMap:
-    """Two scenario results side by side, panes moving together.
+    The two maps pan and zoom together and share one panel (what to show, one legend);
+    below them a table lists the totals of both with the difference, and every site the
+    second result decides differently from the first.
 
     Parameters
     ----------
     a, b : ScenarioResult
-        Shown left and right, each with every layer of :func:`scenario_map`.
-    tiles : bool, default True
-        Draw OpenStreetMap base tiles in both panes.
+        Shown left and right.
+    tiles : bool, default False
+        OpenStreetMap web tiles as a background in both maps.
 
     Returns
     -------
     ComparisonMap
-        Write it with :func:`write_map`; ``.m1`` and ``.m2`` are the two panes.
+        Write it with :func:`write_map`; ``.m1`` and ``.m2`` are the two maps.
     """
-    panes = []
-    for position, result in zip(("0%", "50%"), (a, b), strict=True):
-        fmap = _base_map(tiles, width="50%", height="100%", left=position, position="absolute")
-        # Two open layer lists would hide most of two half-width panes.
-        _draw_result(fmap, result, collapsed=True)
-        panes.append(fmap)
+    panes = [_base_map(), _base_map()]
     comparison = ComparisonMap(*panes)
-    comparison.get_root().title = html.escape(f"totalcapital — {a.name} vs {b.name}")
-    bounds = [x for x in (_bounds(a), _bounds(b)) if x is not None]
-    if bounds:
-        union = [
-            [min(x[0][0] for x in bounds), min(x[0][1] for x in bounds)],
-            [max(x[1][0] for x in bounds), max(x[1][1] for x in bounds)],
-        ]
-        for fmap in panes:
-            fmap.fit_bounds(union, padding=(20, 20))
+    figure = comparison.get_root()
+    data = [map_data(a), map_data(b)]
+    bounds = _bounds([a, b])
+    for pane in data:
+        pane["bounds"] = bounds
+    # One set of partner colours for both maps, so a partner looks the same in each.
+    _share_partner_colours(data)
+    title = f"{data[0]['title']} — compared with — {data[1]['title']}"
+    _page(figure, f"totalcapital — {a.name} vs {b.name}", "comparison")
+    figure.html.add_child(Element('<div class="tc-diff" id="tc-diff"></div>'))
+    payload = {
+        "panes": data,
+        "symbols": symbols.symbol_table(),
+        "tiles": tiles,
+        "title": title,
+        "differences": _differences(a, b),
+    }
+    comparison.add_child(_Draw("comparison", panes, payload))
     return comparison
+
+
+def _share_partner_colours(data: list[dict[str, Any]]) -> None:
+    counts: dict[str, int] = {}
+    for pane in data:
+        sites = pane["sites"]
+        for owner_index in sites["owner"]:
+            owner = sites["owners"][owner_index]
+            counts[owner] = counts.get(owner, 0) + 1
+    colours, others = symbols.partner_colours(counts)
+    for pane in data:
+        pane["sites"]["ownerColours"] = [colours[o] for o in pane["sites"]["owners"]]
+        pane["sites"]["otherOwners"] = others
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def write_map(fmap: Element, path: str | Path, *, self_contained: bool = False) -> Path:
-    """Write a scenario or comparison map as one HTML file.
+def write_map(fmap: Element, path: str | Path) -> Path:
+    """Write a scenario or comparison map as one HTML file that needs no network.
 
     Parameters
     ----------
@@ -746,21 +911,16 @@ def write_map(fmap: Element, path: str | Path, *, self_contained: bool = False) 
         From :func:`scenario_map` or :func:`comparison_map`.
     path : str or Path
         The HTML file to write; its folder is created if missing.
-    self_contained : bool, default False
-        Inline Leaflet's script, stylesheet and images from the installed
-        ``django-js-lib-leaflet`` package, so the page makes no request at all
-        except for optional base tiles.
 
     Returns
     -------
     Path
-        The file written.
+        The file written. Leaflet, its images and the map's script are inside it; only
+        optional web tiles come from outside.
     """
-    page = fmap.get_root().render()
-    if self_contained:
-        page = inline_leaflet(page)
+    page = inline_assets(fmap.get_root().render())
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
-    logger.debug("Wrote %smap %s", "self-contained " if self_contained else "", path)
+    logger.debug("Wrote map %s", path)
     return path
