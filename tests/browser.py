@@ -359,10 +359,27 @@ def colour_distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
 # --------------------------------------------------------------------------- screenshots
 
 
-def take_screenshot(browser: Browser, html: Path, png: Path, *, online: bool = False) -> Path:
-    """Save a PNG of a map as a person sees it (1280 x 800), using an open browser."""
-    page, log = open_map(browser, html, tiles="online" if online else "blank")
+def take_screenshot(
+    browser: Browser,
+    html: Path,
+    png: Path,
+    *,
+    online: bool = False,
+    size: tuple[int, int] = (1280, 800),
+    view: tuple[float, float, int] | None = None,
+) -> Path:
+    """Save a PNG of a map as a person sees it, using an open browser.
+
+    ``view`` (latitude, longitude, zoom) looks at one place instead of the whole plan.
+    """
+    page, log = open_map(browser, html, tiles="online" if online else "blank", size=size)
     try:
+        if view is not None:
+            page.evaluate(
+                "([lat, lon, zoom]) => { for (const p of totalcapital.pages[0].panes) {"
+                " p.map.setView([lat, lon], zoom, {animate: false}); } }",
+                list(view),
+            )
         if online:
             page.wait_for_load_state("networkidle")
         png.parent.mkdir(parents=True, exist_ok=True)
@@ -374,12 +391,12 @@ def take_screenshot(browser: Browser, html: Path, png: Path, *, online: bool = F
     return png
 
 
-def screenshot(html: Path, png: Path, *, online: bool = False) -> Path:
-    """Launch Chromium, save a PNG of a map, close Chromium."""
+def screenshot(html: Path, png: Path, **options) -> Path:
+    """Launch Chromium, save a PNG of a map (see :func:`take_screenshot`), close Chromium."""
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            return take_screenshot(browser, html, png, online=online)
+            return take_screenshot(browser, html, png, **options)
         finally:
             browser.close()
 
@@ -389,8 +406,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("html", type=Path, help="map HTML file")
     parser.add_argument("png", type=Path, help="PNG file to write")
     parser.add_argument("--online", action="store_true", help="fetch web tiles")
+    parser.add_argument("--size", default="1280x800", help="window WIDTHxHEIGHT in pixels")
+    parser.add_argument("--view", help="LAT,LON,ZOOM to look at (default: the whole plan)")
     args = parser.parse_args(argv)
-    screenshot(args.html, args.png, online=args.online)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    view = None
+    if args.view:
+        lat, lon, zoom = args.view.split(",")
+        view = (float(lat), float(lon), int(zoom))
+    screenshot(args.html, args.png, online=args.online, size=(width, height), view=view)
     return 0
 
 
