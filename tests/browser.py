@@ -229,14 +229,16 @@ def click_site(page: Page, site: int, pane: int = 0, tries: int = 8) -> str:
     """Click a site as a person would, opening clusters on the way; returns the popup's title.
 
     Each click is a mouse click at the centre of what is drawn on screen, so a symbol
-    hidden under another would open the other one's popup.
+    hidden under another would open the other one's popup. When the site is neither on
+    screen nor in a cluster on screen, the map goes back to its opening view first.
     """
-    for _ in range(tries):
+    for attempt in range(tries):
+        # As a person would, close the last popup before clicking what it may cover.
+        page.evaluate(f"void totalcapital.pages[0].panes[{pane}].map.closePopup()")
         boxes = marker_boxes(page, pane)
         mine = [b for b in boxes if b["site"] == site and b["inside"]]
         if mine:
             box = mine[0]
-            page.evaluate(f"void totalcapital.pages[0].panes[{pane}].map.closePopup()")
             page.mouse.click(box["x"] + box["w"] / 2, box["y"] + box["h"] / 2)
             page.wait_for_selector(".leaflet-popup-content h4")
             return popup_title(page)
@@ -247,10 +249,16 @@ def click_site(page: Page, site: int, pane: int = 0, tries: int = 8) -> str:
                     && it.members.indexOf(site) >= 0);
                 if (!item || !item.marker || !item.marker.getElement()) { return null; }
                 const r = item.marker.getElement().getBoundingClientRect();
-                return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+                const frame = p.map.getContainer().getBoundingClientRect();
+                const inside = r.left >= frame.left && r.right <= frame.right
+                    && r.top >= frame.top && r.bottom <= frame.bottom;
+                return inside ? {x: r.left + r.width / 2, y: r.top + r.height / 2} : null;
             }""",
             [pane, site],
         )
+        if holder is None and attempt == 0:
+            reset_view(page, pane)
+            continue
         if holder is None:
             raise AssertionError(f"site {site} is neither drawn nor in a drawn cluster")
         page.mouse.click(holder["x"], holder["y"])

@@ -48,6 +48,8 @@ def test_title_is_the_scenarios_description():
     data = maps.map_data(result)
     assert data["title"] == "Share &lt;buildings&gt; &amp; sell the rest"
     assert "colocate" in data["subtitle"]
+    page = maps.scenario_map(result).get_root().render()
+    assert "<title>totalcapital — Share &lt;buildings&gt; &amp; sell the rest</title>" in page
     result.scenario["description"] = ""
     assert maps.map_data(result)["title"] == "colocate"
 

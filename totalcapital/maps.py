@@ -743,9 +743,6 @@ class ComparisonMap(MacroElement):
         figure.add_child(self)
 
 
-_DECIDED = {**{k: v["label"] for k, v in symbols.DECISIONS.items()}}
-
-
 def _differences(a: ScenarioResult, b: ScenarioResult) -> dict[str, Any]:
     """Sites decided differently (positions in each result) and the totals side by side."""
     index_a = {str(s): i for i, s in enumerate(a.sites.index)}
@@ -758,7 +755,7 @@ def _differences(a: ScenarioResult, b: ScenarioResult) -> dict[str, Any]:
     year_b = b.sites["decision_year"] if "decision_year" in b.sites else None
 
     def described(decision: str, year: Any) -> str:
-        text = html.escape(_DECIDED.get(decision, plain_label(decision)))
+        text = html.escape(DECISION_LABELS.get(decision, plain_label(decision)))
         when = _financial_year(year)
         return f"{text}, {when}" if when else text
 
@@ -819,10 +816,11 @@ def _total_rows(a: ScenarioResult, b: ScenarioResult) -> list[list[str]]:
         va, vb = _number(ta.get(key)), _number(tb.get(key))
         diff = None if va is None or vb is None else vb - va
         rows.append([html.escape(label), shown(va, kind), shown(vb, kind), shown(diff, kind, True)])
-    shares_a = {r["name"]: r for r in _requirements(a)}
-    cover_a = _shares(a)
-    cover_b = _shares(b)
-    labels = {r["name"]: r["label"] for r in [*_requirements(b), *shares_a.values()]}
+    for position, label in ((0, "Partners better off"), (1, "Partners worse off")):
+        lists = [", ".join(_partners(result)[position]) or "none" for result in (a, b)]
+        rows.append([html.escape(label), lists[0], lists[1], ""])
+    cover_a, cover_b = _shares(a), _shares(b)
+    labels = {r["name"]: r["label"] for r in [*_requirements(b), *_requirements(a)]}
     for name in dict.fromkeys([*cover_a, *cover_b]):
         va, vb = cover_a.get(name), cover_b.get(name)
         diff = None if va is None or vb is None else vb - va

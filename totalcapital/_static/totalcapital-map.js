@@ -212,9 +212,15 @@
         }
       }
     };
-    var density = xy.map(function (_, i) {
+    // How crowded each site's neighbourhood is: the sites in its cell and the eight round it.
+    var density = xy.map(function (p) {
+      var c = cellOf(p);
       var n = 0;
-      near(i, function () { n += 1; });
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          n += (grid[c[0] + dx + ":" + (c[1] + dy)] || []).length;
+        }
+      }
       return n;
     });
     var order = xy.map(function (_, i) { return i; });
@@ -475,6 +481,11 @@
         (more > 0 ? "<br>and " + more + " more" : "");
     }, { direction: "top", offset: [0, -size / 2] });
     marker.on("click", function () { pane.openCluster(item); });
+    marker.on("keypress", function (event) {
+      if (event.originalEvent.key === "Enter" || event.originalEvent.key === " ") {
+        pane.openCluster(item);
+      }
+    });
     return marker;
   };
 
@@ -907,6 +918,7 @@
 
   Pane.prototype.reset = function () {
     var b = this.data.bounds;
+    this.map.invalidateSize({ pan: false });
     if (b) {
       this.map.fitBounds(b, { padding: [24, 24], animate: false });
     }
@@ -1188,7 +1200,6 @@
   }
 
   Page.prototype.buildLegend = function () {
-    var page = this;
     var state = this.shared.state;
     var symbols = this.symbols;
     var html = ["<h2>Legend</h2>"];
@@ -1289,7 +1300,6 @@
         "A service moves (arrow: which way)", "tc-key-move"));
     }
     this.legend.innerHTML = html.join("");
-    void page;
   };
 
   // ------------------------------------------------------------------ comparison table
