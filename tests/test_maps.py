@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,12 @@ from result_fixture import SCRIPT_NAME, make_result
 from totalcapital import _map_symbols as symbols
 from totalcapital import maps
 from totalcapital._map_assets import LEAFLET_VERSION, STATIC
+from totalcapital._map_data import differences as map_differences
+from totalcapital.pipeline import run_scenario
 from totalcapital.results import load_result, write_result
-from totalcapital.scenario import build_scenario, plain_label
+from totalcapital.scenario import build_scenario, load_scenario, plain_label
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SITE_IDS = [f"S{i}" for i in range(1, 8)]
 
@@ -227,6 +232,20 @@ def test_cover_flags_and_areas_today_and_after():
     assert [types[t] for t in fire["types"]] == ["Fire station"]
 
 
+def test_a_run_gives_the_areas_reached_today_and_after_the_plan():
+    result, _ = run_scenario(load_scenario(ROOT / "scenarios" / "blue-light-hub.yaml"))
+    fire = result.areas[result.areas["requirement"] == "fire_10min"].set_index("site_id")
+    # The old fire station reaches its area today only, the new hub after the plan only.
+    assert (bool(fire.loc["MAL-FIRE", "today"]), bool(fire.loc["MAL-FIRE", "plan"])) == (
+        True,
+        False,
+    )
+    assert (bool(fire.loc["MAL-HUB", "today"]), bool(fire.loc["MAL-HUB", "plan"])) == (False, True)
+    assert bool(fire.loc["PIC-FIRE", "today"]) and bool(fire.loc["PIC-FIRE", "plan"])
+    data = maps.map_data(result)
+    assert data["requirements"][0]["todayAreas"] is True
+
+
 def test_areas_written_before_today_flags_count_as_after_the_plan():
     fire = maps.map_data(make_result())["requirements"][0]
     assert fire["todayAreas"] is False
@@ -355,7 +374,7 @@ def test_comparison_lists_sites_decided_differently():
     comparison = maps.comparison_map(a, b)
     page = comparison.get_root().render()
     assert page.count('class="folium-map"') == 2
-    differences = maps._differences(a, b)
+    differences = map_differences(a, b)
     assert differences["sites"] == [
         {
             "a": 3,

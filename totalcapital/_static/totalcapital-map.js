@@ -284,7 +284,6 @@
 
   Pane.prototype.prepareSites = function () {
     var sites = this.data.sites;
-    var services = this.data.services;
     var n = sites.at.length;
     this.n = n;
     this.keySite = [];
@@ -292,8 +291,6 @@
       this.keySite.push(KEY_DECISIONS[sites.decisionKeys[sites.decision[i]]] === 1);
     }
     this.names = sites.popup.map(function (p) { return plainText(p[0]); });
-    // Services by site today, for the glyph of each site at each step.
-    this.serviceCount = services.type.length;
   };
 
   // The year a step stands for: -Infinity today, +Infinity the plan, else a financial year.
@@ -1285,7 +1282,10 @@
           html.push('<p class="tc-note">People: today against the completed plan.</p>');
         }
       }
-      if (state.areas && requirement.areas.length) {
+      if (state.areas && mode === "today" && !requirement.todayAreas && requirement.areas.length) {
+        html.push('<p class="tc-note">This result holds only the areas reached after the plan; ' +
+          "run the scenario again to see today's.</p>");
+      } else if (state.areas && requirement.areas.length) {
         html.push(keyRow(
           '<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="3" width="13" height="10" rx="3" fill="' +
           symbols.area + '" fill-opacity="0.35" stroke="' + symbols.area + '" stroke-width="1.5"/></svg>',
