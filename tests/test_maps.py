@@ -1,234 +1,349 @@
-"""Scenario and comparison maps, checked on the rendered page (the browser tests look at it)."""
+"""What a map page carries: its data (names, labels, figures) and its assets.
+
+How the page looks and behaves is tested in a browser (``test_browser.py``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from pathlib import Path
 
-import folium
+import numpy as np
 import pandas as pd
 import pytest
+from map_cases import MOVE_YEARS, county_result, dated_result
 from result_fixture import SCRIPT_NAME, make_result
 
+from totalcapital import _map_symbols as symbols
 from totalcapital import maps
+from totalcapital._map_assets import LEAFLET_VERSION, STATIC
+from totalcapital._map_data import differences as map_differences
+from totalcapital.pipeline import run_scenario
 from totalcapital.results import load_result, write_result
+from totalcapital.scenario import build_scenario, load_scenario, plain_label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SITE_IDS = [f"S{i}" for i in range(1, 8)]
 
 
-def rendered(element) -> str:
-    return element.get_root().render()
+def strings(value, skip=("glyph", "at", "shape", "bounds")) -> list[str]:
+    """Every piece of text in a payload, less geometry and glyph paths."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in skip for s in strings(v, skip)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings(v, skip)]
+    return []
 
 
-def feature_groups(fmap: folium.Map) -> dict[str, folium.FeatureGroup]:
-    return {
-        child.layer_name: child
-        for child in fmap._children.values()
-        if isinstance(child, folium.FeatureGroup)
-    }
+def shown(text: str, ids) -> set[str]:
+    return {i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)}
 
 
-def items_of(group: folium.FeatureGroup) -> list[dict]:
-    """Each feature as the page draws it: full class list, popup text, tooltip, position."""
-    features = []
-    for part in group._children.values():
-        data = part.data
-        for item in data["items"]:
-            popup = item.get("popup")
-            features.append(
-                {
-                    "at": item["at"],
-                    "className": f"{data['style']['className']} {item.get('cls', '')}".strip(),
-                    "style": data["style"],
-                    "popup": None
-                    if popup is None
-                    else " ".join(
-                        [
-                            popup[0],
-                            *(f"{k}: {v}" for k, v in zip(data["labels"], popup[1:], strict=True)),
-                        ]
-                    ),
-                    "tooltip": item.get("tip", "") + data["tip_suffix"],
-                }
-            )
-    return features
+# --------------------------------------------------------------------------- plain English
 
 
-def test_layers_by_decision_partner_moves_and_cover():
-    fmap = maps.scenario_map(make_result(), tiles=False)
-    groups = feature_groups(fmap)
-    assert set(groups) == {
-        "Area reached: fire_10min (10 min)",
-        "Cover: fire_10min (10 min) — 2 lost, 1 gained",
-        "Area reached: ambulance_15min (15 min)",
-        "Cover: ambulance_15min (15 min) — 1 lost, 1 gained",
-        "Service moves (2)",
-        "Sites: Kept (1)",
-        "Sites: Kept, hosting other services (1)",
-        "Sites: Disposed (capital receipt) (2)",
-        "Sites: Lease exited (1)",
-        "Sites: New build (1)",
-        "Sites: Candidate not built (1)",
-        "Partner: NYCC (3)",
-        "Partner: NYFRS (1)",
-        "Partner: NYP (1)",
-        "Partner: RDC (1)",
-        "Partner: YAS (1)",
-    }
-    shown = {name for name, group in groups.items() if group.show}
-    assert {n for n in groups if n.startswith("Partner")}.isdisjoint(shown)
-    assert "Cover: fire_10min (10 min) — 2 lost, 1 gained" in shown
-    assert "Cover: ambulance_15min (15 min) — 1 lost, 1 gained" not in shown
-    disposed = items_of(groups["Sites: Disposed (capital receipt) (2)"])
-    assert sorted(re.search(r"tc-sid-(\w+)", i["className"])[1] for i in disposed) == [
-        "S2",
-        "S3",
-    ]
-
-
-def test_demand_points_coloured_by_change_of_cover():
-    groups = feature_groups(maps.scenario_map(make_result(), tiles=False))
-    items = items_of(groups["Cover: fire_10min (10 min) — 2 lost, 1 gained"])
-    status = {
-        re.search(r"^(D\d)", i["tooltip"])[1]: re.search(r"tc-cover-(\w+)", i["className"])[1]
-        for i in items
-    }
-    assert status == {
-        "D1": "covered",
-        "D2": "lost",
-        "D3": "gained",
-        "D4": "never",
-        "D5": "covered",
-        "D6": "lost",
-    }
-    assert items[0]["style"]["fillColor"] == maps.COVER_COLOURS["covered"]
-
-
-def test_move_lines_join_old_and_new_site():
+def test_title_is_the_scenarios_description():
     result = make_result()
-    groups = feature_groups(maps.scenario_map(result, tiles=False))
-    lines = items_of(groups["Service moves (2)"])
-    points = result.sites.geometry.to_crs("EPSG:4326")
-    first = lines[0]["at"]
-    assert first[0] == pytest.approx([points["S2"].y, points["S2"].x], abs=1e-6)
-    assert first[1] == pytest.approx([points["S1"].y, points["S1"].x], abs=1e-6)
-    assert "£45,000" in lines[0]["popup"]
+    result.scenario["description"] = "Share <buildings> & sell the rest"
+    data = maps.map_data(result)
+    assert data["title"] == "Share &lt;buildings&gt; &amp; sell the rest"
+    assert "colocate" in data["subtitle"]
+    page = maps.scenario_map(result).get_root().render()
+    assert "<title>totalcapital — Share &lt;buildings&gt; &amp; sell the rest</title>" in page
+    result.scenario["description"] = ""
+    assert maps.map_data(result)["title"] == "colocate"
 
 
-def test_popup_holds_the_figures_a_user_asks_about():
-    groups = feature_groups(maps.scenario_map(make_result(), tiles=False))
-    (host,) = items_of(groups["Sites: Kept, hosting other services (1)"])
-    popup = host["popup"]
-    for text in (
-        "Malton Fire Station",
-        "Decision: Kept, hosting other services",
-        "Owner: NYFRS",
-        "Tenure: freehold",
-        "Floor space (GIA): 1,200 m²",
-        "Floor space used: 900 m²",
-        "Floor space free: 300 m²",
-        "Running cost today: £80,000 a year",
-        "Capital spend: £40,000",
-        "Services hosted: FIRE1, AMB1",
-        "Listed building: no",
-    ):
-        assert text in popup
-    (sold,) = [
-        i for i in items_of(groups["Sites: Disposed (capital receipt) (2)"]) if "S3" in i["popup"]
+def test_standards_take_their_label_or_their_name_in_plain_words():
+    result = make_result()
+    result.scenario["standards"] = [
+        {"name": "fire_10min", "label": "Fire engine within 10 minutes"},
     ]
-    assert "Receipt: £1,250,000" in sold["popup"]
+    labels = [r["label"] for r in maps.map_data(result)["requirements"]]
+    assert labels == ["Fire engine within 10 minutes", "Ambulance 15 min"]
 
 
-def test_estate_text_is_escaped_everywhere():
+def test_scenario_labels_default_to_the_name_in_plain_words():
+    scenario = build_scenario(
+        {
+            "name": "x",
+            "standards": [
+                {"name": "fire_10min", "service_types": ["fire_station"], "minutes": 10},
+                {"name": "police_20min", "label": " ", "service_types": ["p"], "minutes": 20},
+            ],
+            "access": [
+                {
+                    "name": "gp",
+                    "label": "GP within 15 minutes",
+                    "service_types": ["g"],
+                    "minutes": 5,
+                }
+            ],
+        }
+    )
+    assert [s.label for s in scenario.standards] == ["Fire 10 min", "Police 20 min"]
+    assert scenario.access[0].label == "GP within 15 minutes"
+    assert scenario.resolved()["standards"][0]["label"] == "Fire 10 min"
+    assert plain_label("front_office-15minutes") == "Front office 15 min"
+
+
+def test_service_types_by_plain_name_scenario_names_first():
+    result = make_result()
+    result.scenario["service_labels"] = {"council_office": "Town hall <offices>"}
+    types = [t["label"] for t in maps.map_data(result)["services"]["types"]]
+    assert types == [
+        "Ambulance station",
+        "Town hall &lt;offices&gt;",
+        "Fire station",
+        "Library",
+        "Police station",
+    ]
+    assert symbols.service_label("youth_centre") == "Youth centre"
+    assert symbols.initials("Youth centre") == "YC"
+
+
+def test_no_internal_id_in_anything_the_page_shows():
+    result = make_result()
+    text = "\n".join(strings(maps.map_data(result)))
+    ids = {*SITE_IDS, *result.services.index, "fire_10min", "ambulance_15min"}
+    ids |= {str(t) for t in result.services["service_type"]}
+    assert shown(text, ids) == set()
+    # The names are there instead.
+    assert "Malton Ambulance Station" in text and "Ambulance station (YAS)" in text
+
+
+def test_county_page_names_demand_points_not_their_codes():
+    result = county_result(200, 300, 40, 10)
+    data = maps.map_data(result)
+    assert data["demand"]["name"][:2] == ["Neighbourhood 0", "Neighbourhood 1"]
+    text = "\n".join(strings(data))
+    assert shown(text, set(result.demand.index[:50]) | set(result.sites.index[:50])) == set()
+
+
+def test_unnamed_demand_points_fall_back_to_their_ids():
+    result = make_result()
+    assert maps.map_data(result)["demand"]["name"] == ["D1", "D2", "D3", "D4", "D5", "D6"]
+
+
+def test_estate_text_is_escaped():
     result = make_result()
     result.sites.loc["S5", "owner"] = "<i>NY&CC</i>"
-    page = rendered(maps.scenario_map(result, tiles=False))
+    page = maps.scenario_map(result).get_root().render()
     assert SCRIPT_NAME not in page
     assert "<b>housing</b>" not in page
     assert "<i>NY" not in page
-    groups = feature_groups(maps.scenario_map(result, tiles=False))
-    assert "Partner: &lt;i&gt;NY&amp;CC&lt;/i&gt; (1)" in groups
-    (sold,) = [
-        i for i in items_of(groups["Sites: Disposed (capital receipt) (2)"]) if "S3" in i["popup"]
+    data = maps.map_data(result)
+    assert "&lt;i&gt;NY&amp;CC&lt;/i&gt;" in data["sites"]["owners"]
+    assert data["sites"]["popup"][2][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def popup_of(data: dict, site: int) -> dict[str, str]:
+    values = data["sites"]["popup"][site]
+    rows = dict(zip(data["sites"]["rows"], values[1:], strict=True))
+    return {"title": values[0], **{k: v for k, v in rows.items() if v}}
+
+
+def test_site_popup_holds_the_figures_a_user_asks_about():
+    data = maps.map_data(make_result())
+    host = popup_of(data, 0)
+    assert host == {
+        "title": "Malton Fire Station",
+        "Plan": "Kept, hosting other services",
+        "Partner": "NYFRS",
+        "Today": "In use today",
+        "Tenure": "freehold",
+        "Services today": "Fire station (NYFRS)",
+        "Services after the plan": (
+            "Fire station (NYFRS)<br>"
+            "Ambulance station (YAS), moves in from Malton Ambulance Station"
+        ),
+        "Floor space": "1,200 m² (900 m² used after the plan, 300 m² free)",
+        "Running cost": "£80,000 a year today",
+        "Backlog maintenance": "£10,000",
+        "Market value": "£300,000",
+        "Capital spend": "£40,000",
+    }
+    sold = popup_of(data, 2)
+    assert sold["Capital receipt"] == "£1,250,000"
+    assert sold["Running cost"] == "£80,000 a year today, £0 after"
+    assert "Services after the plan" not in sold
+    assert popup_of(data, 3)["Listed building"] == "yes"
+
+
+def test_summary_panel_names_capital_spend_and_partners_who_lose():
+    result = make_result()
+    result.ledger.loc["NYFRS", "npv_gain"] = -158_521.0
+    rows = {label: value for label, value, _ in maps.map_data(result)["summary"]}
+    assert rows["NPV saving (25 years at 3.5%)"] == "£4.7m"
+    assert rows["Capital receipts"] == "£1.7m"
+    assert rows["Capital spend"] == "£965k"
+    assert rows["Annual running-cost saving"] == "£240k a year"
+    assert rows["Partners better off"] == "RDC £1.9m, YAS £1.1m, NYP £680k, NYCC £350k"
+    assert rows["Partners worse off"] == "NYFRS −£159k"
+    assert rows["Solver"] == "Best plan, proven (gap 0.01%)"
+
+
+@pytest.mark.parametrize(
+    ("solve", "text"),
+    [
+        ({"status": "time_limit", "gap": 0.384}, "Stopped at the time limit; at most 38.4% from"),
+        ({"status": "unproven"}, "A plan, not proven best (no bound)"),
+    ],
+)
+def test_solver_status_read_honestly(solve, text):
+    result = dataclasses.replace(make_result(), solve=solve)
+    rows = {label: value for label, value, _ in maps.map_data(result)["summary"]}
+    assert rows["Solver"].startswith(text)
+
+
+def test_moves_join_old_and_new_site_by_position_and_name():
+    data = maps.map_data(make_result())
+    (ambulance, office) = data["moves"]
+    assert (ambulance["from"], ambulance["to"]) == (1, 0)
+    assert (office["from"], office["to"]) == (2, 3)
+    assert ambulance["popup"][:3] == [
+        "Ambulance station (YAS)",
+        "Malton Ambulance Station",
+        "Malton Fire Station",
     ]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sold["popup"]
-    assert "&lt;b&gt;housing&lt;/b&gt; &amp; local-government" in sold["popup"]
+    assert ambulance["popup"][-1] == "£45,000"
 
 
-def test_page_loads_only_leaflet():
-    page = rendered(maps.scenario_map(make_result(), tiles=False))
-    assert re.findall(r'<script src="([^"]+)"', page) == [maps.LEAFLET_JS_URL]
-    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', page) == [maps.LEAFLET_CSS_URL]
+def test_cover_flags_and_areas_today_and_after():
+    result = make_result()
+    areas = result.areas.assign(today=[True, False, True], plan=[True, True, False])
+    data = maps.map_data(dataclasses.replace(result, areas=areas))
+    fire, ambulance = data["requirements"]
+    assert (fire["before"], fire["after"]) == ("110011", "101010")
+    assert [(a["site"], a["today"], a["plan"]) for a in fire["areas"]] == [
+        (0, True, True),
+        (6, False, True),
+    ]
+    assert ambulance["areas"][0]["plan"] is False
+    types = [t["label"] for t in data["services"]["types"]]
+    assert [types[t] for t in fire["types"]] == ["Fire station"]
 
 
-def test_self_contained_page_refers_to_nothing_outside(tmp_path):
-    path = maps.write_map(
-        maps.scenario_map(make_result(), tiles=False), tmp_path / "m.html", self_contained=True
+def test_a_run_gives_the_areas_reached_today_and_after_the_plan():
+    result, _ = run_scenario(load_scenario(ROOT / "scenarios" / "blue-light-hub.yaml"))
+    fire = result.areas[result.areas["requirement"] == "fire_10min"].set_index("site_id")
+    # The old fire station reaches its area today only, the new hub after the plan only.
+    assert (bool(fire.loc["MAL-FIRE", "today"]), bool(fire.loc["MAL-FIRE", "plan"])) == (
+        True,
+        False,
     )
+    assert (bool(fire.loc["MAL-HUB", "today"]), bool(fire.loc["MAL-HUB", "plan"])) == (False, True)
+    assert bool(fire.loc["PIC-FIRE", "today"]) and bool(fire.loc["PIC-FIRE", "plan"])
+    data = maps.map_data(result)
+    assert data["requirements"][0]["todayAreas"] is True
+
+
+def test_areas_written_before_today_flags_count_as_after_the_plan():
+    fire = maps.map_data(make_result())["requirements"][0]
+    assert fire["todayAreas"] is False
+    assert all(a["plan"] and not a["today"] for a in fire["areas"])
+
+
+def test_partner_colours_never_repeat():
+    counts = {f"P{i}": 20 - i for i in range(11)}
+    colours, others = symbols.partner_colours(counts)
+    named = [colours[f"P{i}"] for i in range(len(symbols.PARTNER_PALETTE))]
+    assert named == list(symbols.PARTNER_PALETTE)
+    assert {colours[p] for p in ("P8", "P9", "P10")} == {symbols.OTHER_PARTNER_COLOUR}
+    assert others is True
+    assert symbols.OTHER_PARTNER_COLOUR not in symbols.PARTNER_PALETTE
+
+
+# --------------------------------------------------------------------------- dated plans
+
+
+def test_timeless_result_has_no_years():
+    assert maps.map_data(make_result())["years"] is None
+    result = make_result()
+    result.sites["decision_year"] = np.nan
+    assert maps.map_data(result)["years"] is None
+
+
+def test_dated_result_carries_years_of_decisions_and_moves():
+    data = maps.map_data(dated_result())
+    assert data["years"] == [2027, 2028, 2029]
+    assert data["sites"]["year"] == [None, 2028, 2029, None, 2027, None, 2027]
+    services = data["services"]
+    moved = {k: y for k, y in enumerate(services["year"]) if y is not None}
+    assert sorted(moved.values()) == sorted(MOVE_YEARS.values())
+    assert popup_of(data, 1)["Plan"] == "Sold (capital receipt), 2028-29"
+    assert data["moves"][0]["year"] == 2028
+    assert data["moves"][0]["popup"][3] == "2028-29"
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_page_needs_no_network(tmp_path):
+    path = maps.write_map(maps.scenario_map(make_result()), tmp_path / "m.html")
     page = path.read_text(encoding="utf-8")
-    # Leaflet's attribution keeps a plain link to its home page; nothing is loaded from outside.
     assert re.findall(r'<(?:script|link|img)[^>]*(?:src|href)="(https?:[^"]+)"', page) == []
-    assert "Leaflet 1.9.4" in page
+    assert f"Leaflet {LEAFLET_VERSION}" in page
     assert "url(images/" not in page
-    assert "url(data:image/png;base64," in page
+    assert page.count("url(data:image/png;base64,") == 3
 
 
-def test_installed_leaflet_is_the_release_the_cdn_address_names():
-    assets = maps.leaflet_assets()
-    version = re.search(r"leaflet@([\d.]+)/", maps.LEAFLET_JS_URL)[1]
-    header = assets[maps.LEAFLET_JS_URL].read_text(encoding="utf-8")[:200]
-    assert f"Leaflet {version}," in header
-    assert all(path.is_file() for path in assets.values())
+def test_web_tiles_only_when_asked():
+    payload = re.compile(r"totalcapital\.scenario\(\s*\[[^\]]*\],\s*(\{.*\})\s*\);", re.S)
+
+    def tiles_of(fmap) -> bool:
+        return json.loads(payload.search(fmap.get_root().render())[1])["tiles"]
+
+    assert tiles_of(maps.scenario_map(make_result())) is False
+    assert tiles_of(maps.scenario_map(make_result(), tiles=True)) is True
+
+
+def test_vendored_leaflet_is_pinned_and_licensed():
+    header = (STATIC / "leaflet" / "leaflet.js").read_text(encoding="utf-8")[:200]
+    assert f"Leaflet {LEAFLET_VERSION}," in header
+    licence = (STATIC / "leaflet" / "LICENSE").read_text(encoding="utf-8")
+    assert "BSD 2-Clause" in licence
+    assert all(path.is_file() for path in maps.leaflet_assets().values())
 
 
 def test_map_fits_every_site_and_demand_point():
     result = make_result()
-    fmap = maps.scenario_map(result, tiles=False)
-    (fit,) = [c for c in fmap._children.values() if isinstance(c, folium.map.FitBounds)]
-    (south, west), (north, east) = fit.bounds
-    for geometry in pd.concat(
-        [result.sites.geometry.to_crs(4326), result.demand.geometry.to_crs(4326)]
-    ):
+    (south, west), (north, east) = maps.map_data(result)["bounds"]
+    for geometry in pd.concat([result.sites.geometry, result.demand.geometry]).to_crs(4326):
         assert south <= geometry.y <= north and west <= geometry.x <= east
     assert south == pytest.approx(result.demand.geometry.to_crs(4326)["D6"].y)
 
 
-def test_map_without_demand_areas_or_moves():
-    result = make_result()
+def test_map_without_demand_areas_moves_or_services():
     result = dataclasses.replace(
-        result,
+        make_result(),
         demand=None,
         areas=None,
-        moves=result.moves.iloc[0:0],
-        coverage=result.coverage.iloc[0:0],
+        moves=make_result().moves.iloc[0:0],
+        coverage=make_result().coverage.iloc[0:0],
+        services=pd.DataFrame(),
     )
-    groups = feature_groups(maps.scenario_map(result, tiles=False))
-    assert not any(name.startswith(("Cover", "Area", "Service moves")) for name in groups)
-    assert sum(len(items_of(g)) for n, g in groups.items() if n.startswith("Sites")) == 7
+    data = maps.map_data(result)
+    assert data["requirements"] == [] and data["moves"] == []
+    assert data["services"]["type"] == []
+    assert len(data["sites"]["at"]) == 7
+    assert 'class="folium-map"' in maps.scenario_map(result).get_root().render()
 
 
 def test_map_of_a_result_read_back_from_its_folder(tmp_path):
-    write_result(make_result(), tmp_path / "out")
-    result = load_result(tmp_path / "out")
-    groups = feature_groups(maps.scenario_map(result, tiles=False))
-    assert sum(len(items_of(g)) for n, g in groups.items() if n.startswith("Sites")) == 7
-    assert len(items_of(groups["Cover: fire_10min (10 min) — 2 lost, 1 gained"])) == 6
-
-
-def test_tiles_are_optional():
-    with_tiles = rendered(maps.scenario_map(make_result()))
-    without = rendered(maps.scenario_map(make_result(), tiles=False))
-    assert "tile.openstreetmap.org" in with_tiles
-    assert "tile.openstreetmap.org" not in without
-
-
-def test_comparison_map_has_a_pane_per_result(tmp_path):
-    comparison = maps.comparison_map(make_result("colocate"), make_result("dispose_all"))
-    left, right = feature_groups(comparison.m1), feature_groups(comparison.m2)
-    assert set(left) == set(right)
-    page = maps.write_map(comparison, tmp_path / "c.html").read_text(encoding="utf-8")
-    assert page.count('class="folium-map"') == 2
-    assert "colocate" in page and "dispose_all" in page
-    assert f"{comparison.m1.get_name()}, {comparison.m2.get_name()}" in page
-    assert "Leaflet.Sync" not in page
+    write_result(dated_result(), tmp_path / "out")
+    data = maps.map_data(load_result(tmp_path / "out"))
+    assert len(data["sites"]["at"]) == 7
+    assert data["years"] == [2027, 2028, 2029]
+    assert data["requirements"][0]["after"] == "101010"
 
 
 def test_result_with_no_sites_still_gives_a_page():
@@ -236,12 +351,41 @@ def test_result_with_no_sites_still_gives_a_page():
     empty = dataclasses.replace(
         result,
         sites=result.sites.iloc[0:0],
+        services=result.services.iloc[0:0],
         moves=result.moves.iloc[0:0],
         demand=None,
         areas=None,
         coverage=result.coverage.iloc[0:0],
     )
-    fmap = maps.scenario_map(empty, tiles=False)
-    assert feature_groups(fmap) == {}
-    assert not any(isinstance(c, folium.map.FitBounds) for c in fmap._children.values())
-    assert 'class="folium-map"' in rendered(fmap)
+    data = maps.map_data(empty)
+    assert data["sites"]["at"] == [] and data["bounds"] is None
+    assert 'class="folium-map"' in maps.scenario_map(empty).get_root().render()
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def test_comparison_lists_sites_decided_differently():
+    a = make_result("colocate")
+    b = make_result("dispose_more")
+    sites = b.sites.copy()
+    sites.loc["S4", "decision"] = "dispose"
+    b = dataclasses.replace(b, sites=sites, totals={**b.totals, "receipts": 2_500_000.0})
+    comparison = maps.comparison_map(a, b)
+    page = comparison.get_root().render()
+    assert page.count('class="folium-map"') == 2
+    differences = map_differences(a, b)
+    assert differences["sites"] == [
+        {
+            "a": 3,
+            "b": 3,
+            "name": "Malton Police Station",
+            "owner": "NYP",
+            "was": "Kept",
+            "now": "Sold (capital receipt)",
+        }
+    ]
+    receipts = [row for row in differences["totals"] if row[0] == "Capital receipts"]
+    assert receipts == [["Capital receipts", "£1.7m", "£2.5m", "+£800k"]]
+    cover = [row for row in differences["totals"] if row[0].startswith("Reached after")]
+    assert cover[0] == ["Reached after the plan: Fire 10 min", "67.8%", "67.8%", "0.0%"]

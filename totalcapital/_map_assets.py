@@ -1,71 +1,88 @@
-"""Leaflet's script, stylesheet and images, taken from an installed package.
+"""The files a map page needs, shipped inside the package and written into every page.
 
-A normal map loads Leaflet from a CDN; a self-contained map carries the same
-release inline, read at run time from the ``django-js-lib-leaflet`` package
-(BSD-licensed, no dependencies), so nothing of Leaflet lives in this repository.
-The same files answer the CDN addresses when tests open a map with the network off.
+Leaflet 1.9.4 (BSD 2-Clause, its licence in ``_static/leaflet/LICENSE``) is vendored
+unchanged from the ``leaflet`` npm release; the map's own script and stylesheet sit
+beside it. :func:`inline_assets` puts all of them into the page, so a map opens with no
+network at all: emailed, on a laptop in a meeting room, or printed.
+
+A page rendered by folium alone (``fmap.save``, a notebook) still names Leaflet's CDN
+address, which the pinned version below matches, so it shows the same where there is
+a network.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.resources
 import re
+from functools import cache
 from pathlib import Path
 
-#: Leaflet is loaded from these CDN addresses in a normal map; the release matches the
-#: installed package's, so a self-contained map shows exactly the same.
-LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"
-LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"
-_PACKAGE = "js_lib_leaflet"
-_PIP_NAME = "django-js-lib-leaflet"
+#: Leaflet's release, vendored in ``_static/leaflet`` and named by the CDN addresses.
+LEAFLET_VERSION = "1.9.4"
+LEAFLET_JS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
+LEAFLET_CSS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
+
+STATIC = Path(__file__).resolve().parent / "_static"
+_LEAFLET = STATIC / "leaflet"
 
 
 def leaflet_assets() -> dict[str, Path]:
-    """Installed files that stand in for the CDN addresses a map loads.
+    """The vendored files that stand in for Leaflet's CDN addresses.
 
     Returns
     -------
     dict of str to Path
-        ``{LEAFLET_JS_URL: leaflet.js, LEAFLET_CSS_URL: leaflet.css}``, plus the
-        images the stylesheet refers to, keyed by their CDN address.
-
-    Raises
-    ------
-    ImportError
-        When the package bundling Leaflet is not installed.
+        ``{LEAFLET_JS_URL: leaflet.js, LEAFLET_CSS_URL: leaflet.css}``, plus the images
+        the stylesheet refers to, keyed by their CDN address.
     """
-    try:
-        root = importlib.resources.files(_PACKAGE) / "static" / _PACKAGE
-    except ModuleNotFoundError as error:
-        raise ImportError(
-            f"Self-contained maps take Leaflet from the '{_PIP_NAME}' package; "
-            f"install it with: pip install {_PIP_NAME}"
-        ) from error
-    folder = Path(str(root))
     base = LEAFLET_JS_URL.rsplit("/", 1)[0]
-    assets = {LEAFLET_JS_URL: folder / "leaflet.js", LEAFLET_CSS_URL: folder / "leaflet.css"}
-    for image in sorted((folder / "images").glob("*.png")):
+    assets = {LEAFLET_JS_URL: _LEAFLET / "leaflet.js", LEAFLET_CSS_URL: _LEAFLET / "leaflet.css"}
+    for image in sorted((_LEAFLET / "images").glob("*.png")):
         assets[f"{base}/images/{image.name}"] = image
     return assets
 
 
-def inline_leaflet(page: str) -> str:
-    """Replace a rendered page's Leaflet script and stylesheet links by their contents.
+@cache
+def map_script() -> str:
+    """The script that draws a totalcapital map from its embedded data."""
+    return _script_text(STATIC / "totalcapital-map.js")
 
-    The stylesheet's images become ``data:`` addresses, so the page requests nothing.
-    """
-    assets = leaflet_assets()
-    # "</script" inside the inlined code would end the script element early.
-    script = assets[LEAFLET_JS_URL].read_text(encoding="utf-8").replace("</script", "<\\/script")
-    css = assets[LEAFLET_CSS_URL].read_text(encoding="utf-8")
-    images = assets[LEAFLET_CSS_URL].parent / "images"
+
+@cache
+def map_stylesheet() -> str:
+    """The stylesheet of a totalcapital map: panels, symbols, print layout."""
+    return (STATIC / "totalcapital-map.css").read_text(encoding="utf-8")
+
+
+def _script_text(path: Path) -> str:
+    # "</script" inside inlined code would end the script element early.
+    return path.read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+@cache
+def _leaflet_inline() -> tuple[str, str]:
+    script = _script_text(_LEAFLET / "leaflet.js")
+    css = (_LEAFLET / "leaflet.css").read_text(encoding="utf-8")
 
     def data_uri(match: re.Match[str]) -> str:
-        data = base64.b64encode((images / match.group(1)).read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
+        data = base64.b64encode((_LEAFLET / "images" / match.group(1)).read_bytes())
+        return f"url(data:image/png;base64,{data.decode('ascii')})"
 
-    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+    return script, re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+
+
+def inline_assets(page: str) -> str:
+    """Replace a rendered page's links to Leaflet by Leaflet itself.
+
+    The stylesheet's images become ``data:`` addresses, so the page requests nothing.
+
+    Raises
+    ------
+    RuntimeError
+        When the page does not load Leaflet from the expected address (a folium
+        upgrade that changed how pages are rendered).
+    """
+    script, css = _leaflet_inline()
     script_tag = f'<script src="{LEAFLET_JS_URL}"></script>'
     css_tag = f'<link rel="stylesheet" href="{LEAFLET_CSS_URL}"/>'
     if script_tag not in page or css_tag not in page:

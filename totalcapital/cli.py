@@ -43,10 +43,15 @@ EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
 
 # Options shared by several commands.
-SelfContained = Annotated[
-    bool, typer.Option("--self-contained", help="Inline every map asset (works offline).")
+# Maps are always self-contained (they work offline); the option is still accepted.
+SelfContained = Annotated[bool, typer.Option("--self-contained", hidden=True)]
+Tiles = Annotated[
+    bool,
+    typer.Option(
+        "--tiles/--no-tiles",
+        help="Add an OpenStreetMap web background to the map (needs internet; off by default).",
+    ),
 ]
-Tiles = Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")]
 Postcodes = Annotated[
     Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
 ]
@@ -143,7 +148,7 @@ def _progress() -> Progress:
     )
 
 
-def _write_map_atomically(fmap, path: Path, self_contained: bool) -> Path:
+def _write_map_atomically(fmap, path: Path) -> Path:
     """Write the map beside its place and swap it in, so no half-written map is left."""
     from .maps import write_map
 
@@ -151,7 +156,7 @@ def _write_map_atomically(fmap, path: Path, self_contained: bool) -> Path:
     handle, staging = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".html", dir=path.parent)
     os.close(handle)
     try:
-        write_map(fmap, Path(staging), self_contained=self_contained)
+        write_map(fmap, Path(staging))
         os.chmod(staging, 0o666 & ~_umask())  # mkstemp makes the file private
         os.replace(staging, path)
     except BaseException:
@@ -181,7 +186,7 @@ def run(
     ),
     postcodes: Postcodes = None,
     self_contained: SelfContained = False,
-    tiles: Tiles = True,
+    tiles: Tiles = False,
 ) -> None:
     """Solve a scenario; write its tables, workbook, decision record and map; print the summary."""
     from .exports import decision_record, write_decision_record, write_xlsx
@@ -214,7 +219,7 @@ def run(
 
         folder = write_result(result, output_dir / scenario.name, [workbook, decision])
         map_path = _write_map_atomically(
-            scenario_map(result, tiles=tiles), maps_dir / f"{scenario.name}.html", self_contained
+            scenario_map(result, tiles=tiles), maps_dir / f"{scenario.name}.html"
         )
     _print_summary(result)
     console.print(f"Results: {folder}    Map: {map_path}")
@@ -240,7 +245,7 @@ def compare(
         Path | None, typer.Option("--map", help="Two-pane map (default maps/A-vs-B.html).")
     ] = None,
     self_contained: SelfContained = False,
-    tiles: Tiles = True,
+    tiles: Tiles = False,
 ) -> None:
     """Compare two runs side by side and write a two-pane map."""
     from .exports import comparison_rich_table
@@ -250,7 +255,7 @@ def compare(
     with _user_errors():
         a, b = load_result(first), load_result(second)
         target = map_path or Path("maps") / f"{a.name}-vs-{b.name}.html"
-        _write_map_atomically(comparison_map(a, b, tiles=tiles), target, self_contained)
+        _write_map_atomically(comparison_map(a, b, tiles=tiles), target)
     console.print(comparison_rich_table(a, b))
     console.print(f"Map: {target}")
 
@@ -262,7 +267,7 @@ def map_command(
         Path | None, typer.Option(help="HTML file (default maps/<scenario>.html).")
     ] = None,
     self_contained: SelfContained = False,
-    tiles: Tiles = True,
+    tiles: Tiles = False,
 ) -> None:
     """Draw a run's map again from its written files."""
     from .maps import scenario_map
@@ -271,7 +276,7 @@ def map_command(
     with _user_errors():
         result = load_result(folder)
         target = out or Path("maps") / f"{result.name}.html"
-        _write_map_atomically(scenario_map(result, tiles=tiles), target, self_contained)
+        _write_map_atomically(scenario_map(result, tiles=tiles), target)
     console.print(f"Map: {target}")
 
 

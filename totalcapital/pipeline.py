@@ -277,16 +277,19 @@ def reach_areas(
     decision: pd.Series,
     travel: TravelTimes | None,
 ) -> gpd.GeoDataFrame | None:
-    """The area reached within each requirement's minutes from each site that provides it after.
+    """The area reached within each requirement's minutes from each site that provides it.
 
-    On a road network the area is the hull of the road nodes reached in time; in the
-    straight-line fallback it is a circle of the distance travelled at the fallback speed.
+    One row per requirement and site that provides it today (``today``) or after the plan
+    (``plan``), so a map can show both. On a road network the area is the hull of the road
+    nodes reached in time; in the straight-line fallback it is a circle of the distance
+    travelled at the fallback speed.
     """
     requirements = [*scenario.standards, *scenario.access]
     if travel is None or not requirements:
         return None
     services = estate.services.assign(site=assignment.reindex(estate.services.index))
     kept = set(decision.index[~decision.isin(["dispose", "exit_lease", "not_built"])])
+    existing = set(estate.sites.index[estate.sites["status"] != "candidate"])
     points = estate.sites.geometry.representative_point()
     network = None
     if travel.method == "network":
@@ -297,7 +300,9 @@ def reach_areas(
     rows = []
     for requirement in requirements:
         providing = services[services["service_type"].isin(requirement.service_types)]
-        for site_id in sorted(set(providing["site"]) & kept):
+        after = set(providing["site"]) & kept
+        today = set(providing["current_site"]) & existing
+        for site_id in sorted(after | today):
             factor = max(travel.factor_for(t) for t in requirement.service_types)
             minutes = requirement.minutes * factor  # normal-speed minutes the blue lights cover
             origin = points.loc[[site_id]]
@@ -318,11 +323,15 @@ def reach_areas(
                     "requirement": requirement.name,
                     "site_id": site_id,
                     "minutes": float(requirement.minutes),
+                    "today": site_id in today,
+                    "plan": site_id in after,
                     "geometry": area,
                 }
             )
     if not rows:
         return gpd.GeoDataFrame(
-            {"requirement": [], "site_id": [], "minutes": []}, geometry=[], crs=BNG
+            {"requirement": [], "site_id": [], "minutes": [], "today": [], "plan": []},
+            geometry=[],
+            crs=BNG,
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)

@@ -13,6 +13,7 @@ each applied override is logged.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,28 @@ __all__ = [
     "StandardSettings",
     "TravelSettings",
     "load_scenario",
+    "plain_label",
 ]
+
+
+def plain_label(name: str) -> str:
+    """A name such as ``fire_10min`` or ``police_counter`` in plain words: "Fire 10 min".
+
+    The default label of a standard, access rule or service type that has none.
+    """
+    words = re.sub(r"[_\-]+", " ", str(name)).strip()
+    words = re.sub(r"(\d)\s*(min|mins|minutes)\b", r"\1 min", words)
+    return words[:1].upper() + words[1:]
+
+
+def _default_label(data: Any) -> Any:
+    """Fill a missing or blank ``label`` from the ``name`` (before validation)."""
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return data
+    label = data.get("label")
+    if label is None or (isinstance(label, str) and not label.strip()):
+        return {**data, "label": plain_label(data["name"])}
+    return data
 
 
 class _Strict(BaseModel):
@@ -150,20 +172,34 @@ class StandardSettings(_Strict):
     """A response standard: demand within ``minutes`` of a site housing one of ``service_types``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    #: Shown on maps and in reports; by default the name in plain words.
+    label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
     minutes: float = Field(gt=0)
     rule: Literal["share", "all", "no_worse_than_today"] = "share"
     share: float = Field(1.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_from_name(cls, data: Any) -> Any:
+        return _default_label(data)
 
 
 class AccessSettings(_Strict):
     """Access to public-facing services: a share of population within ``minutes`` of one site."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    #: Shown on maps and in reports; by default the name in plain words.
+    label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
     minutes: float = Field(gt=0)
     rule: Literal["share", "no_worse_than_today"] = "share"
     share: float = Field(0.9, ge=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_from_name(cls, data: Any) -> Any:
+        return _default_label(data)
 
 
 class RulesSettings(_Strict):
@@ -244,6 +280,9 @@ class Scenario(_Strict):
     locks: LocksSettings = Field(default_factory=LocksSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     programme: ProgrammeSettings = Field(default_factory=ProgrammeSettings)
+    #: Plain-English names of service types for maps, e.g. ``police_counter: Police front desk``;
+    #: types not named here get a built-in name or their own in plain words.
+    service_labels: dict[str, str] = Field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     applied_overrides: list[str] = Field(default_factory=list)
 
