@@ -651,6 +651,7 @@ _HOSTILE_NUMBER = st.one_of(
 _FUZZ = settings(
     max_examples=25,
     derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from hostile_fixtures import (
     snapshot,
     steps,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from result_fixture import make_result
 
@@ -291,6 +294,21 @@ def _incomplete(folder: Path) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
+def _damage_csv(path: Path, mutation: str, column: int, value) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    name = frame.columns[column % len(frame.columns)]
+    if mutation == "drop-column":
+        frame = frame.drop(columns=[name])
+    elif mutation == "odd-values":
+        for other in frame.columns:
+            frame[other] = json.dumps(value) if not isinstance(value, str) else value
+    elif mutation == "header-only":
+        frame = frame.iloc[0:0]
+    elif mutation == "extra-row":
+        frame.loc[len(frame)] = [json.dumps(value)] * len(frame.columns)
+    frame.to_csv(path, index=False)
+
+
 RESULT_DAMAGE = {
     "invalid-json": (_write("summary.json", b"{not json"), ("summary.json",)),
     "zero-byte-summary": (_write("summary.json", b""), ("summary.json",)),
@@ -307,6 +325,13 @@ RESULT_DAMAGE = {
     "moves-missing": (lambda folder: (folder / "moves.csv").unlink(), ("moves.csv",)),
     "summary-a-pipe": (_fifo_summary, ("summary.json", "pipe")),
     "interrupted-write": (_incomplete, ("interrupted",)),
+    "totals-text": (_summary_edit(totals={"npv_saving": "abc"}), ("totals.npv_saving",)),
+    "solve-text": (_summary_edit(solve={"gap": "x"}), ("solve.gap",)),
+    "ledger-text": (lambda f: _damage_csv(f / "ledger.csv", "odd-values", 0, "abc"), ("ledger",)),
+    "coverage-text": (
+        lambda f: _damage_csv(f / "coverage.csv", "odd-values", 0, "abc"),
+        ("coverage.csv",),
+    ),
 }
 
 
@@ -439,3 +464,61 @@ def test_unicode_names_survive_a_run_and_print_safely(tmp_path, workspace):
     workbook = load_workbook(tmp_path / "out" / "tiny" / "results.xlsx")["sites"]
     cells = {c.value for row in workbook.iter_rows() for c in row}
     assert set(UNICODE_NAMES.values()) <= cells
+
+
+_ODD_VALUES = st.sampled_from(
+    ["abc", "", "=1+1", "[red]x[/]", "\x1b[2J", None, True, [], {}, [1, 2], 1e308, -1, "nan"]
+)
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    target=st.sampled_from(
+        [
+            "summary.totals",
+            "summary.solve",
+            "summary.scenario",
+            "moves.csv",
+            "services.csv",
+            "ledger.csv",
+            "coverage.csv",
+        ]
+    ),
+    mutation=st.sampled_from(["drop-column", "odd-values", "header-only", "extra-row"]),
+    column=st.integers(min_value=0, max_value=40),
+    value=_ODD_VALUES,
+    command=st.sampled_from(["summary", "map", "compare"]),
+)
+def test_generated_damage_to_a_received_result_folder(
+    target, mutation, column, value, command, tmp_path, tiny_run, workspace
+):
+    here = Path(tempfile.mkdtemp(dir=tmp_path))
+    folder = here / "received"
+    shutil.copytree(tiny_run, folder)
+    if target.startswith("summary."):
+        part = target.split(".")[1]
+        summary = json.loads((folder / "summary.json").read_text())
+        keys = sorted(summary[part]) if isinstance(summary[part], dict) else []
+        if mutation == "drop-column" and keys:
+            summary[part].pop(keys[column % len(keys)])
+        elif mutation == "odd-values" and keys:
+            summary[part] = dict.fromkeys(keys, value)
+        else:
+            summary[part] = value
+        (folder / "summary.json").write_text(json.dumps(summary))
+    else:
+        _damage_csv(folder / target, mutation, column, value)
+    before = snapshot(here)
+    os.chdir(here)
+    args = ["compare", folder, folder] if command == "compare" else [command, folder]
+    result = invoke(*args)
+    assert result.exit_code in (0, EXIT_BAD_INPUT), result.output
+    assert_clean(result, result.exit_code, (), workspace)
+    after = snapshot(here)
+    assert {k: v for k, v in after.items() if not k.startswith("maps")} == before

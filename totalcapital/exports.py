@@ -370,15 +370,15 @@ def _column_names(a: ScenarioResult, b: ScenarioResult) -> tuple[str, str]:
 def _partner_receipts(result: ScenarioResult) -> dict[str, float]:
     if result.ledger is None or "receipts" not in result.ledger:
         return {}
-    return {str(k): float(v) for k, v in result.ledger["receipts"].items()}
+    return {str(k): _number(v) for k, v in result.ledger["receipts"].items()}
 
 
 def _cover_after(result: ScenarioResult) -> dict[str, float]:
     coverage = result.coverage
-    if coverage is None or coverage.empty or "share_after" not in coverage:
+    if coverage is None or coverage.empty or not {"name", "share_after"} <= set(coverage):
         return {}
     return {
-        str(n): float(s) for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
+        str(n): _number(s) for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
     }
 
 
@@ -437,8 +437,12 @@ def comparison_table(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
 
 
 def _number(value: Any) -> float:
+    """A figure as a float; NaN for a blank or for text that is not a number."""
     value = _plain(value)
-    return math.nan if value is None else float(value)
+    try:
+        return math.nan if value is None else float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 # --------------------------------------------------------------------------- decision record

@@ -62,6 +62,23 @@ RESULT_FILES = (
 # A scenario name as the schema allows it: safe as a file name, never a path.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
 _SUMMARY_BYTES_MAX = 100_000_000
+# Columns read back as figures (None: every column of the table).
+_FIGURES: dict[str, tuple[str, ...] | None] = {
+    "ledger.csv": None,
+    "coverage.csv": (
+        "minutes",
+        "target_share",
+        "weight_total",
+        "weight_covered_before",
+        "weight_covered_after",
+        "share_before",
+        "share_after",
+    ),
+    "moves.csv": ("distance_km", "fit_out_cost", "moving_cost", "total_cost"),
+    "services.csv": ("space_m2",),
+}
+# Entries of the summary's solver report that are figures.
+_SOLVE_FIGURES = ("objective", "best_bound", "gap", "build_seconds", "solve_seconds")
 
 
 @dataclass
@@ -263,6 +280,14 @@ def _read_summary(path: Path) -> dict[str, Any]:
     for key in ("totals", "solve", "scenario"):
         if not isinstance(summary.get(key), dict):
             raise _fail(path, f"'{key}' to be a JSON object", repr(summary.get(key))[:120])
+    figures = [("totals", k, v) for k, v in summary["totals"].items()]
+    figures += [("solve", k, summary["solve"][k]) for k in _SOLVE_FIGURES if k in summary["solve"]]
+    for part, key, value in figures:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise _fail(path, f"'{part}.{key}' to be a number", repr(value)[:120])
+    for key, value in summary["solve"].items():
+        if isinstance(value, (dict, list)):
+            raise _fail(path, f"'solve.{key}' to be a single value", repr(value)[:120])
     return summary
 
 
@@ -314,6 +339,17 @@ def _csv(path: Path, **options: Any) -> pd.DataFrame:
             frame[column] = frame[column].map(plain)
     frame.index = frame.index.map(plain)
     frame.columns = [plain(c) for c in frame.columns]
+    figures = _FIGURES.get(path.name, ())
+    for column in frame.columns if figures is None else figures:
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        wrong = frame[column].notna() & values.isna()
+        if wrong.any():
+            row = frame.index[wrong.to_numpy()][0]
+            found = f"{frame[column][wrong].iloc[0]!r} (row {row})"
+            raise _fail(path, f"numbers in column '{column}'", found[:160])
+        frame[column] = values
     return frame
 
 
