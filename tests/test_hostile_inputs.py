@@ -408,6 +408,17 @@ SCENARIO_CASES = [
         ("points.csv",),
     ),
     Case(
+        "swapped-demand-points",
+        lambda here: steps(
+            write_csv(
+                here / "points.csv",
+                [dict(r, easting=r["northing"], northing=r["easting"]) for r in DEMAND],
+            ),
+            _scenario_case("demand: {points: points.csv}\n")(here),
+        ),
+        ("S1", "swapped", "points.csv"),
+    ),
+    Case(
         "zero-byte-lsoa",
         lambda here: steps(
             (here / "c.csv").write_bytes(b""),

@@ -13,9 +13,11 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from hostile_fixtures import (
@@ -309,6 +311,16 @@ def _damage_csv(path: Path, mutation: str, column: int, value) -> None:
     frame.to_csv(path, index=False)
 
 
+def _rewrite_sites_layer(change: Callable) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        sites = gpd.read_file(folder / "results.gpkg", layer="sites")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
+            change(sites).to_file(folder / "results.gpkg", layer="sites", driver="GPKG")
+
+    return damage
+
+
 RESULT_DAMAGE = {
     "invalid-json": (_write("summary.json", b"{not json"), ("summary.json",)),
     "zero-byte-summary": (_write("summary.json", b""), ("summary.json",)),
@@ -328,6 +340,14 @@ RESULT_DAMAGE = {
     "totals-text": (_summary_edit(totals={"npv_saving": "abc"}), ("totals.npv_saving",)),
     "solve-text": (_summary_edit(solve={"gap": "x"}), ("solve.gap",)),
     "ledger-text": (lambda f: _damage_csv(f / "ledger.csv", "odd-values", 0, "abc"), ("ledger",)),
+    "sites-without-crs": (
+        _rewrite_sites_layer(lambda sites: sites.set_crs(None, allow_override=True)),
+        ("results.gpkg", "coordinate reference system"),
+    ),
+    "sites-without-decision": (
+        _rewrite_sites_layer(lambda sites: sites.drop(columns=["decision"])),
+        ("results.gpkg", "decision"),
+    ),
     "coverage-text": (
         lambda f: _damage_csv(f / "coverage.csv", "odd-values", 0, "abc"),
         ("coverage.csv",),

@@ -117,7 +117,8 @@ def output_lock(target: str | Path) -> Iterator[None]:
         yield
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    # Never through a link: a planted link could otherwise create or open a file elsewhere.
+    handle = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
         _lock_file(handle)  # released when the handle closes, also if the process dies
         held.add(lock_path)
@@ -297,7 +298,9 @@ def clean_stale_staging(parent: Path) -> None:
 
 
 def _staging_folder(folder: Path) -> Path:
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}{_STAGING_INFIX}", dir=folder.parent))
+    # Beside the folder's real place (it may be a link), so files move in without copying.
+    place = folder.resolve().parent
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}{_STAGING_INFIX}", dir=place))
     marker = {"pid": os.getpid(), "host": socket.gethostname(), "created": time.time()}
     (staging / _STAGING_MARKER).write_text(json.dumps(marker), encoding="utf-8")
     return staging
@@ -315,7 +318,7 @@ def install_result_folder(folder: Path, fill: Callable[[Path], None], run_id: st
     folder = Path(folder)
     check_result_folder(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_staging(folder.parent)
+    clean_stale_staging(folder.resolve().parent)
     staging = _staging_folder(folder)
     try:
         fill(staging)

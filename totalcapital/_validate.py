@@ -12,7 +12,9 @@ import os
 import stat
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ._errors import Problem
 
@@ -21,9 +23,13 @@ __all__ = [
     "CEILINGS",
     "DEMAND_WEIGHT_MAX",
     "TEXT_MAX",
+    "declared_crs_problems",
     "file_problem",
     "looks_like_degrees",
     "outside_great_britain",
+    "point_problems",
+    "sites_near_demand",
+    "swap_problems",
     "swapped_axes",
 ]
 
@@ -170,3 +176,90 @@ def point_problems(
             found = where + (" (easting and northing swapped?)" if swapped[i] else "")
         problems.append(Problem(label, ids[i], column, expected, found))
     return problems, infinite | degrees | outside
+
+
+def declared_crs_problems(
+    label: str, ids: pd.Series, geometry: gpd.GeoSeries, missing: pd.Series
+) -> tuple[list[Problem], pd.Series]:
+    """Rows whose coordinates cannot be in the CRS the layer declares: metres labelled as
+    degrees, or longitude and latitude labelled as British National Grid metres."""
+    flagged = pd.Series(False, index=geometry.index)
+    usable = ~missing.to_numpy()
+    if not usable.any():
+        return [], flagged
+    bounds = geometry[usable].bounds
+    xs = ((bounds["minx"] + bounds["maxx"]) / 2).to_numpy()
+    ys = ((bounds["miny"] + bounds["maxy"]) / 2).to_numpy()
+    crs = geometry.crs
+    name = crs.to_string()
+    if crs.is_geographic:
+        wrong = ~((np.abs(xs) <= 180) & (np.abs(ys) <= 90))
+        expected = f"longitude and latitude in degrees (the layer's CRS is {name})"
+        hint = "metres labelled as degrees?"
+    elif crs.equals("EPSG:27700"):
+        wrong = looks_like_degrees(xs, ys)
+        expected = f"British National Grid metres (the layer's CRS is {name})"
+        hint = "longitude and latitude in degrees, labelled as metres?"
+    else:
+        return [], flagged
+    problems = [
+        Problem(label, str(row), "geometry", expected, f"({x:g}, {y:g}): {hint}")
+        for row, x, y in zip(ids[usable][wrong], xs[wrong], ys[wrong], strict=True)
+    ]
+    flagged[np.flatnonzero(usable)[wrong]] = True
+    return problems, flagged
+
+
+def _located(frame: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Ids and representative points (x, y) of the rows that have a usable geometry."""
+    geometry = frame.geometry
+    usable = ~(geometry.isna() | geometry.is_empty).to_numpy()
+    usable &= geometry.geom_type.isin(["Point", "Polygon", "MultiPolygon"]).to_numpy()
+    usable[usable] &= geometry[usable].is_valid.to_numpy()
+    points = geometry[usable].representative_point()
+    return frame.index[usable], np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
+def _swapped(label: str, ids, xy: np.ndarray, flagged: np.ndarray, expected: str, why: str):
+    return [
+        Problem(label, str(row), "geometry", expected, f"({x:.0f}, {y:.0f}), {why}")
+        for row, (x, y) in zip(ids[flagged], xy[flagged], strict=True)
+    ]
+
+
+def swap_problems(
+    sites: gpd.GeoDataFrame, sites_label: str, demand: gpd.GeoDataFrame | None, demand_label: str
+) -> list[Problem]:
+    """Sites and demand points whose easting and northing look exchanged: far from the rest of
+    their layer (or sites far from every demand point), but among them once swapped."""
+    why = "far from them: easting and northing swapped?"
+    site_ids, site_xy = _located(sites)
+    flagged = swapped_axes(site_xy)
+    problems = _swapped(
+        sites_label, site_ids, site_xy, flagged, "a location near the other sites", why
+    )
+    if demand is None or demand.empty:
+        return problems
+    demand_ids, demand_xy = _located(demand)
+    flagged_demand = swapped_axes(demand_xy)
+    expected = "a location near the other demand points"
+    problems += _swapped(demand_label, demand_ids, demand_xy, flagged_demand, expected, why)
+    remaining = sites.loc[site_ids[~flagged]]
+    keep = demand.loc[demand_ids[~flagged_demand]]
+    return problems + sites_near_demand(remaining, sites_label, keep, demand_label)
+
+
+def sites_near_demand(
+    sites: gpd.GeoDataFrame, sites_label: str, demand: gpd.GeoDataFrame, demand_label: str
+) -> list[Problem]:
+    """Sites far from every demand point that would sit among them with easting and northing
+    exchanged: the sites, or the demand points, have their coordinates swapped."""
+    site_ids, site_xy = _located(sites)
+    _, demand_xy = _located(demand)
+    flagged = swapped_axes(site_xy, demand_xy)
+    why = (
+        "far from all of them but beside one with easting and northing swapped: this site's "
+        "or the demand's coordinates are swapped?"
+    )
+    expected = f"a location near the demand points ({demand_label})"
+    return _swapped(sites_label, site_ids, site_xy, flagged, expected, why)

@@ -86,6 +86,8 @@ def _exit_code(exc: BaseException) -> int | None:
     """Show ``exc`` as one message and return its exit code; None for typer's own signals."""
     if isinstance(exc, (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit)):
         return None
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        return None  # output piped into `head`: typer ends quietly
     if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # click usage errors
         return None
     if isinstance(exc, InfeasibleScenario):
@@ -97,7 +99,7 @@ def _exit_code(exc: BaseException) -> int | None:
     if isinstance(exc, TotalCapitalError):
         _say("Error:", "bold red", exc)
         return EXIT_BAD_INPUT
-    if isinstance(exc, OSError) and exc.errno != errno.EPIPE:
+    if isinstance(exc, OSError):
         # The file system refused (permissions, a full disk, a name too long): not a bug.
         where = f"{exc.filename}: " if exc.filename else ""
         _say("Error:", "bold red", f"{where}{exc.strerror or exc}")

@@ -33,10 +33,11 @@ from ._validate import (
     CEILINGS,
     DEMAND_WEIGHT_MAX,
     TEXT_MAX,
+    declared_crs_problems,
     file_problem,
-    looks_like_degrees,
     point_problems,
-    swapped_axes,
+    sites_near_demand,
+    swap_problems,
 )
 
 log = logging.getLogger(__name__)
@@ -510,7 +511,8 @@ def _geometry(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
         missing = geometry.isna() | geometry.is_empty
         for row in ids[missing.to_numpy()]:
             checker.add(label, row, "geometry", "a point or polygon", _found("no geometry"))
-        declared = _declared_crs_problems(checker, label, ids, geometry, missing)
+        problems, declared = declared_crs_problems(label, ids, geometry, missing)
+        checker.problems.extend(problems)
         geometry = geometry.to_crs(BNG)
     else:
         # Rows without coordinates are reported there, naming the coordinate columns.
@@ -531,34 +533,6 @@ def _geometry(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
         problems, _ = point_problems(label, ids[inside.to_numpy()], point.x, point.y, "geometry")
         checker.problems.extend(problems)
     return gpd.GeoSeries(geometry.to_numpy(), index=index, crs=BNG)
-
-
-def _declared_crs_problems(checker, label, ids, geometry: gpd.GeoSeries, missing) -> pd.Series:
-    """Rows whose coordinates cannot be in the CRS the layer declares: metres labelled as
-    degrees, or longitude and latitude labelled as British National Grid metres."""
-    flagged = pd.Series(False, index=geometry.index)
-    usable = ~missing.to_numpy()
-    if not usable.any():
-        return flagged
-    bounds = geometry[usable].bounds
-    xs = ((bounds["minx"] + bounds["maxx"]) / 2).to_numpy()
-    ys = ((bounds["miny"] + bounds["maxy"]) / 2).to_numpy()
-    crs = geometry.crs
-    name = crs.to_string()
-    if crs.is_geographic:
-        wrong = ~((np.abs(xs) <= 180) & (np.abs(ys) <= 90))
-        expected = f"longitude and latitude in degrees (the layer's CRS is {name})"
-        hint = "metres labelled as degrees?"
-    elif crs.equals(BNG):
-        wrong = looks_like_degrees(xs, ys)
-        expected = f"British National Grid metres (the layer's CRS is {name})"
-        hint = "longitude and latitude in degrees, labelled as metres?"
-    else:
-        return flagged
-    for row, x, y in zip(ids[usable][wrong], xs[wrong], ys[wrong], strict=True):
-        checker.add(label, row, "geometry", expected, _found(f"({x:g}, {y:g}): {hint}"))
-    flagged[np.flatnonzero(usable)[wrong]] = True
-    return flagged
 
 
 def _geometry_from_columns(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
@@ -887,76 +861,12 @@ def _normalise(
     sites_gdf, capabilities = _normalise_sites(checker, sites, sites_label, postcode_index)
     services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
     demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
-    _check_swapped(checker, sites_gdf, sites_label, demand_gdf, demand_label)
+    checker.problems.extend(swap_problems(sites_gdf, sites_label, demand_gdf, demand_label))
     return Estate(sites_gdf, services_df, demand_gdf, sites_label, capabilities)
-
-
-def _located(frame: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
-    """Ids and representative points (x, y) of the rows that have a usable geometry."""
-    geometry = frame.geometry
-    usable = ~(geometry.isna() | geometry.is_empty).to_numpy()
-    usable &= (geometry.geom_type.isin(["Point", "Polygon", "MultiPolygon"])).to_numpy()
-    usable[usable] &= geometry[usable].is_valid.to_numpy()
-    points = geometry[usable].representative_point()
-    return frame.index[usable], np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-
-
-def _check_swapped(checker, sites, sites_label, demand, demand_label) -> None:
-    """Sites whose easting and northing look exchanged: far from the rest of the register
-    (the other sites, or the demand points), but among them once the two are swapped."""
-    site_ids, site_xy = _located(sites)
-    flagged = swapped_axes(site_xy)
-    for row, (x, y) in zip(site_ids[flagged], site_xy[flagged], strict=True):
-        checker.add(
-            sites_label,
-            row,
-            "geometry",
-            "a location near the other sites",
-            _found(f"({x:.0f}, {y:.0f}), far from them: easting and northing swapped?"),
-        )
-    if demand is None or demand.empty:
-        return
-    demand_ids, demand_xy = _located(demand)
-    flagged_demand = swapped_axes(demand_xy)
-    for row, (x, y) in zip(demand_ids[flagged_demand], demand_xy[flagged_demand], strict=True):
-        checker.add(
-            demand_label,
-            row,
-            "geometry",
-            "a location near the other demand points",
-            _found(f"({x:.0f}, {y:.0f}), far from them: easting and northing swapped?"),
-        )
-    check_against_demand(
-        checker,
-        site_ids[~flagged],
-        site_xy[~flagged],
-        sites_label,
-        demand_xy[~flagged_demand],
-        demand_label,
-    )
-
-
-def check_against_demand(checker, site_ids, site_xy, sites_label, demand_xy, demand_label) -> None:
-    """Sites far from every demand point, that would sit among them with easting and northing
-    exchanged: the sites, or the demand points, have their coordinates swapped."""
-    flagged = swapped_axes(site_xy, demand_xy)
-    for row, (x, y) in zip(site_ids[flagged], site_xy[flagged], strict=True):
-        checker.add(
-            sites_label,
-            row,
-            "geometry",
-            f"a location near the demand points ({demand_label})",
-            _found(
-                f"({x:.0f}, {y:.0f}), far from all of them but beside one with easting and "
-                "northing swapped: this site's or the demand's coordinates are swapped?"
-            ),
-        )
 
 
 def check_sites_against_demand(estate: Estate, demand: gpd.GeoDataFrame, label: str) -> None:
     """Raise when the estate's sites and a separately loaded demand layer look swapped."""
-    checker = _Checker()
-    site_ids, site_xy = _located(estate.sites)
-    _, demand_xy = _located(demand)
-    check_against_demand(checker, site_ids, site_xy, estate.source, demand_xy, label)
-    checker.raise_if_any()
+    problems = sites_near_demand(estate.sites, estate.source, demand, label)
+    if problems:
+        raise EstateValidationError(problems)

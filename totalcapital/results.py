@@ -380,10 +380,16 @@ def load_result(folder: str | Path) -> ScenarioResult:
     gpkg = folder / GEOPACKAGE_FILE
 
     def read_layer(layer: str) -> gpd.GeoDataFrame:
-        return gpd.read_file(gpkg, layer=layer, engine="pyogrio")
+        frame = gpd.read_file(gpkg, layer=layer, engine="pyogrio")
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+            raise ValueError(f"layer '{layer}' has no geometry with a coordinate reference system")
+        return frame.to_crs(BNG)
 
     layers = _read_table(gpkg, lambda: {str(name) for name, _ in pyogrio.list_layers(gpkg)})
     sites = _read_table(gpkg, lambda: read_layer("sites").set_index("site_id"))
+    missing = [c for c in ("name", "owner", "decision") if c not in sites.columns]
+    if missing:
+        raise _fail(gpkg, "a sites layer with name, owner and decision", f"no {missing[0]}")
     for column in ("lease_break",):
         if column in sites.columns:
             sites[column] = pd.to_datetime(sites[column], errors="coerce")
