@@ -37,6 +37,7 @@ from ._output_files import (
     read_manifest,
     sha256,
 )
+from ._output_files import _umask as _umask  # where callers found it before
 from ._text import csv_field, from_csv_field, printable
 from ._validate import file_problem
 from .estate import BNG
