@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--max-move-km", type=float, default=4.0)
     parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--local-search", choices=["auto", "on", "off"], default="auto")
     args = parser.parse_args(argv)
 
     estate, demand, travel = synthetic_county(args.sites, args.services, args.demand)
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(demand)} demand points"
     )
     budget = 1.1 * float(estate.sites["backlog_cost"].sum())
-    base = county_scenario(args.time_limit, args.max_move_km, budget, "off")
+    base = county_scenario(args.time_limit, args.max_move_km, budget, args.local_search)
     timeless = base.model_copy(
         update={"programme": base.programme.model_copy(update={"enabled": False})}
     )

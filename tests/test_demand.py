@@ -132,14 +132,17 @@ def test_point_demand_from_geopackage_polygons(tmp_path: Path):
     path = tmp_path / "zones.gpkg"
     zones = gpd.GeoDataFrame(
         {"zone": ["Z1", "Z2"], "population": [10, 20]},
-        geometry=[shapely.box(0, 0, 10, 10), shapely.box(100, 100, 110, 110)],
+        geometry=[
+            shapely.box(500_000, 300_000, 500_010, 300_010),
+            shapely.box(500_100, 300_100, 500_110, 300_110),
+        ],
         crs=27700,
     )
     zones.to_file(path, layer="zones")
     demand = load_point_demand(path, layer="zones", id_column="zone")
     assert demand.index.tolist() == ["Z1", "Z2"]
     assert (demand.geom_type == "Point").all()
-    assert demand.geometry.iloc[1].within(shapely.box(100, 100, 110, 110))
+    assert demand.geometry.iloc[1].within(shapely.box(500_100, 300_100, 500_110, 300_110))
 
 
 def test_every_bad_row_is_reported_at_once(tmp_path: Path):
@@ -185,6 +188,6 @@ def test_missing_file(tmp_path: Path):
 
 def test_weights_are_floats_even_when_integers(tmp_path: Path):
     path = tmp_path / "int.csv"
-    pd.DataFrame({"x": [1.0], "y": [2.0], "count": [4]}).to_csv(path, index=False)
+    pd.DataFrame({"x": [500_001.0], "y": [300_002.0], "count": [4]}).to_csv(path, index=False)
     demand = load_point_demand(path, weight_column="count")
     assert demand["weight"].dtype == np.float64 and demand["weight"].iloc[0] == 4.0

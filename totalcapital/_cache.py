@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
@@ -33,15 +38,48 @@ def hash_key(*parts: Any) -> str:
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to ``path`` (an ``.npz``), renaming into place only once complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".partial.npz")
-    np.savez(temporary, **arrays)
-    # A crash mid-write must never leave a truncated file under the real name.
-    temporary.replace(path)
+    """Write arrays to ``path`` (an ``.npz``), renaming into place only once complete.
+
+    A cache that cannot be written (a full disk, a read-only folder) only costs time later,
+    so it is logged, never raised.
+    """
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own, so two runs caching the same key never write one file together.
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+        os.close(handle)
+        temporary = Path(name)
+        np.savez(temporary, **arrays)
+        # A crash mid-write must never leave a truncated file under the real name.
+        temporary.replace(path)
+    except OSError as exc:
+        logger.warning("Could not write the cache file %s: %s", path, exc.strerror or exc)
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
-def load_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` into memory."""
-    with np.load(path) as stored:
-        return {name: stored[name] for name in stored.files}
+class CacheDamaged(Exception):
+    """A cache file cannot be used (truncated, overwritten, or from another program)."""
+
+
+def load_arrays(path: Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` into memory.
+
+    Raises
+    ------
+    CacheDamaged
+        When the file cannot be read as arrays or lacks one of ``required``; callers then
+        compute afresh and overwrite it.
+    """
+    try:
+        # Opened here so that the file is closed even when numpy cannot read it.
+        with Path(path).open("rb") as stream, np.load(stream, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except Exception as exc:  # zip, npy-format and I/O errors all mean "not usable"
+        raise CacheDamaged(f"{path}: {exc}") from None
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise CacheDamaged(f"{path}: no {', '.join(missing)}")
+    return arrays

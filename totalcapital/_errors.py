@@ -68,3 +68,11 @@ class InfeasibleScenario(TotalCapitalError):
 
 class SolverError(TotalCapitalError):
     """The solver stopped without a usable solution (other than infeasibility)."""
+
+
+class OutputError(TotalCapitalError):
+    """An output cannot be written without losing a file: it is an input, or someone else's."""
+
+
+class ResultFolderError(TotalCapitalError):
+    """A result folder is missing, damaged, interrupted, or holds values that are not safe."""

@@ -1,25 +1,38 @@
 """The ``totalcapital`` command: validate, run, summary, compare, map, report, import-osm.
 
 A thin layer over the library: it configures logging, shows progress, prints rich
-tables, and turns every user error into one readable message and a non-zero exit
-(1 bad input, 3 infeasible scenario, 4 no solution from the solver).
+tables, and turns every user error into one readable message and a documented exit code:
+
+    0 done; 1 bad input (or an output it will not overwrite); 2 usage error (an unknown
+    option, a missing argument); 3 infeasible scenario; 4 no solution from the solver;
+    5 internal error (a fault in totalcapital: the traceback goes to a log file);
+    130 interrupted (Ctrl-C).
+
+User text is always printed as text: never read as Rich markup, control characters escaped.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import platform
+import sys
 import tempfile
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from . import __version__
 from ._errors import (
@@ -28,19 +41,113 @@ from ._errors import (
     SolverError,
     TotalCapitalError,
 )
-from .results import _umask
+from ._text import printable
+
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+EXIT_INFEASIBLE = 3
+EXIT_NO_SOLUTION = 4
+EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
+
+console = Console(soft_wrap=True)
+error_console = Console(stderr=True, soft_wrap=True)
+_state = {"quiet": False}
+
+
+def _say(label: str, style: str, message: object, target: Console | None = None) -> None:
+    """One message: a styled label, then the text exactly as it is (escaped, never markup)."""
+    text = Text.assemble((label, style), " ", printable(message))
+    (target or error_console).print(text, highlight=False)
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the traceback of an internal error where the user's state files go (XDG)."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    lines = [
+        f"totalcapital {__version__}, Python {platform.python_version()}, {platform.platform()}",
+        f"command: {' '.join(sys.argv)}",
+        "",
+        *traceback.format_exception(type(exc), exc, exc.__traceback__),
+    ]
+    for folder in (Path(base) / "totalcapital" / "crashes", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"totalcapital-crash-{stamp}-{os.getpid()}.log"
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """Show ``exc`` as one message and return its exit code; None for typer's own signals."""
+    if isinstance(exc, (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit)):
+        return None
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        return None  # output piped into `head`: typer ends quietly
+    if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # click usage errors
+        return None
+    if isinstance(exc, InfeasibleScenario):
+        _say("Infeasible:", "bold red", exc)
+        return EXIT_INFEASIBLE
+    if isinstance(exc, SolverError):
+        _say("No solution:", "bold red", exc)
+        return EXIT_NO_SOLUTION
+    if isinstance(exc, TotalCapitalError):
+        _say("Error:", "bold red", exc)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, OSError):
+        # The file system refused (permissions, a full disk, a name too long): not a bug.
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say("Error:", "bold red", f"{where}{exc.strerror or exc}")
+        return EXIT_BAD_INPUT
+    if isinstance(exc, Exception):
+        log_path = _crash_log(exc)
+        where = f"the details are in {log_path}" if log_path else "no log could be written"
+        _say(
+            "Internal error:",
+            "bold red",
+            f"{type(exc).__name__}: {exc} — a fault in totalcapital, not in your input; "
+            f"{where} (please attach it to a bug report)",
+        )
+        return EXIT_INTERNAL
+    return None
+
+
+class _GuardedGroup(TyperGroup):
+    """Every command's errors become one message and an exit code, whatever they are.
+
+    User errors are named and mapped to their codes; anything else is a fault of ours: it
+    is shown in one line, with its traceback written to a log file (the last line of
+    defence, not the way any expected error is handled).
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BaseException as exc:
+            code = _exit_code(exc)
+            if code is None:
+                raise
+            raise typer.Exit(code) from None
+
 
 app = typer.Typer(
     name="totalcapital",
     help="Plan co-location, rationalisation and disposals across a place's public estate.",
+    epilog=(
+        "Exit codes: 0 done, 1 bad input (or an output it will not overwrite), 2 usage error, "
+        "3 infeasible scenario, 4 no solution from the solver, 5 internal error (traceback in "
+        "a log file), 130 interrupted."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_GuardedGroup,
 )
-
-EXIT_BAD_INPUT = 1
-EXIT_INFEASIBLE = 3
-EXIT_NO_SOLUTION = 4
 
 # Options shared by several commands.
 # Maps are always self-contained (they work offline); the option is still accepted.
@@ -56,10 +163,6 @@ Postcodes = Annotated[
     Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
 ]
 
-console = Console(soft_wrap=True)
-error_console = Console(stderr=True, soft_wrap=True)
-_state = {"quiet": False}
-
 
 def _cache_dir() -> Path:
     """Travel-time and road-graph cache: the user's cache folder, as XDG asks."""
@@ -72,30 +175,41 @@ def _user_errors() -> Iterator[None]:
     """Show a user's mistake as a message and an exit code, never as a traceback."""
     try:
         yield
-    except InfeasibleScenario as exc:
-        error_console.print(f"[bold red]Infeasible:[/] {exc}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
-    except SolverError as exc:
-        error_console.print(f"[bold red]No solution:[/] {exc}", highlight=False)
-        raise typer.Exit(EXIT_NO_SOLUTION) from None
-    except (TotalCapitalError, FileNotFoundError) as exc:
-        error_console.print(f"[bold red]Error:[/] {exc}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        raise typer.Exit(code) from None
+
+
+def _escape_log_record(record: logging.LogRecord) -> bool:
+    """Log lines quote file and site names: show their control characters as escapes."""
+    record.msg, record.args = printable(record.getMessage()), None
+    return True
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"totalcapital {__version__}", markup=False, highlight=False)
+        raise typer.Exit(0)
 
 
 @app.callback()
 def main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug detail.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Plan co-location, rationalisation and disposals across a place's public estate."""
-    if version:
-        console.print(f"totalcapital {__version__}")
-        raise typer.Exit(0)
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     _state["quiet"] = quiet
     handler = RichHandler(console=error_console, show_path=False, show_time=False, markup=False)
+    handler.addFilter(_escape_log_record)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     for noisy in ("pyogrio", "fiona", "distributed", "asyncio"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
@@ -114,26 +228,22 @@ def validate(
     try:
         estate = load_estate(path, services=services, demand=demand, postcodes=postcodes)
     except EstateValidationError as exc:
-        table = Table(title=f"{len(exc.problems)} problem(s) in {path}", show_lines=False)
+        title = Text(printable(f"{len(exc.problems)} problem(s) in {path}"))
+        table = Table(title=title, show_lines=False)
         for column in ("file", "id", "column", "expected", "found"):
             table.add_column(column, overflow="fold")
         for problem in exc.problems:
-            table.add_row(
-                problem.file,
-                problem.row_id or "",
-                problem.column or "",
-                problem.expected,
-                problem.found,
-            )
+            cells = (problem.file, problem.row_id, problem.column, problem.expected, problem.found)
+            table.add_row(*(Text(printable(cell or "")) for cell in cells))
         console.print(table)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (TotalCapitalError, FileNotFoundError) as exc:
-        error_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     demand_count = len(estate.demand) if estate.demand is not None else 0
-    console.print(
-        f"[green]OK[/] {path}: {len(estate.sites)} sites, {len(estate.services)} services, "
-        f"{demand_count} demand points, partners {', '.join(estate.partners)}"
+    _say(
+        "OK",
+        "green",
+        f"{path}: {len(estate.sites)} sites, {len(estate.services)} services, "
+        f"{demand_count} demand points, partners {', '.join(estate.partners)}",
+        console,
     )
 
 
@@ -148,21 +258,22 @@ def _progress() -> Progress:
     )
 
 
-def _write_map_atomically(fmap, path: Path) -> Path:
-    """Write the map beside its place and swap it in, so no half-written map is left."""
+def _write_map_atomically(fmap, path: Path, run_id=None) -> Path:
+    """Write the map beside its place and swap it in, so no half-written map is left.
+
+    Only a map totalcapital wrote is ever replaced (see ``_output_files``).
+    """
+    from ._output_files import write_map_file
     from .maps import write_map
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".html", dir=path.parent)
-    os.close(handle)
-    try:
-        write_map(fmap, Path(staging))
-        os.chmod(staging, 0o666 & ~_umask())  # mkstemp makes the file private
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return path
+    def render(staging: Path) -> None:
+        write_map(fmap, staging)
+
+    return write_map_file(path, render, run_id)
+
+
+# Files a run writes into its result folder besides the result tables.
+_RUN_FILES = ("results.xlsx", "decision_record.json")
 
 
 def _print_summary(result) -> None:
@@ -189,14 +300,29 @@ def run(
     tiles: Tiles = False,
 ) -> None:
     """Solve a scenario; write its tables, workbook, decision record and map; print the summary."""
+    from ._output_files import (
+        check_map_target,
+        check_result_folder,
+        new_run_id,
+        output_lock,
+        refuse_outputs_over_inputs,
+    )
     from .exports import decision_record, write_decision_record, write_xlsx
     from .maps import scenario_map
-    from .pipeline import run_scenario
-    from .results import write_result
+    from .pipeline import run_scenario, scenario_inputs
+    from .results import RESULT_FILES, write_result
     from .scenario import load_scenario
 
     with _user_errors():
         scenario = load_scenario(scenario_file, overrides=override or [])
+        # Every output place is checked before solving, so a refusal costs nothing.
+        folder = output_dir / scenario.name
+        map_path = maps_dir / f"{scenario.name}.html"
+        written = [folder, map_path, *(folder / name for name in _RUN_FILES + RESULT_FILES)]
+        inputs = {"scenario": scenario_file, **scenario_inputs(scenario, postcodes)}
+        refuse_outputs_over_inputs(written, inputs)
+        check_result_folder(folder)
+        check_map_target(map_path)
         with _progress() as progress:
             task = progress.add_task("Starting", total=1.0)
 
@@ -207,22 +333,22 @@ def run(
                 scenario, postcodes=postcodes, cache_dir=_cache_dir(), progress=advance
             )
         record.inputs["scenario"] = scenario_file
+        run_id = new_run_id()
 
-        def workbook(res, folder: Path) -> None:
-            write_xlsx(res, folder / "results.xlsx")
+        def workbook(res, staging: Path) -> None:
+            write_xlsx(res, staging / "results.xlsx")
 
-        def decision(res, folder: Path) -> None:
-            write_decision_record(
-                decision_record(res, record.inputs, record.timings),
-                folder / "decision_record.json",
-            )
+        def decision(res, staging: Path) -> None:
+            entry = decision_record(res, record.inputs, record.timings)
+            entry["run_id"] = run_id
+            write_decision_record(entry, staging / "decision_record.json")
 
-        folder = write_result(result, output_dir / scenario.name, [workbook, decision])
-        map_path = _write_map_atomically(
-            scenario_map(result, tiles=tiles), maps_dir / f"{scenario.name}.html"
-        )
+        # One lock over the tables and the map: runs to one output never mix their files.
+        with output_lock(folder):
+            write_result(result, folder, [workbook, decision], run_id=run_id)
+            _write_map_atomically(scenario_map(result, tiles=tiles), map_path, run_id)
     _print_summary(result)
-    console.print(f"Results: {folder}    Map: {map_path}")
+    _say("Results:", "", f"{folder}    Map: {map_path}", console)
 
 
 @app.command()
@@ -234,7 +360,7 @@ def summary(
 
     with _user_errors():
         result = load_result(folder)
-    _print_summary(result)
+        _print_summary(result)
 
 
 @app.command()
@@ -255,9 +381,20 @@ def compare(
     with _user_errors():
         a, b = load_result(first), load_result(second)
         target = map_path or Path("maps") / f"{a.name}-vs-{b.name}.html"
+        _refuse_map_over_result(target, first, second)
         _write_map_atomically(comparison_map(a, b, tiles=tiles), target)
     console.print(comparison_rich_table(a, b))
-    console.print(f"Map: {target}")
+    _say("Map:", "", target, console)
+
+
+def _refuse_map_over_result(target: Path, *folders: Path) -> None:
+    """A map may not replace a result folder or any file in one it reads."""
+    from ._output_files import refuse_outputs_over_inputs
+
+    inputs = {f"result folder {folder}": folder for folder in folders}
+    for folder in folders:
+        inputs.update({f"result file {p.name}": p for p in folder.iterdir() if p.is_file()})
+    refuse_outputs_over_inputs([target], inputs)
 
 
 @app.command("map")
@@ -276,8 +413,9 @@ def map_command(
     with _user_errors():
         result = load_result(folder)
         target = out or Path("maps") / f"{result.name}.html"
+        _refuse_map_over_result(target, folder)
         _write_map_atomically(scenario_map(result, tiles=tiles), target)
-    console.print(f"Map: {target}")
+    _say("Map:", "", target, console)
 
 
 @app.command()
@@ -319,11 +457,17 @@ def import_osm(
     authority: Annotated[
         str | None, typer.Option(help="Keep sites within this authority (code, e.g. E06000017).")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUT if it exists (it may hold your edits).")
+    ] = False,
 ) -> None:
     """Extract public sites from OSM into a site-register skeleton for the user to complete."""
+    from ._output_files import refuse_outputs_over_inputs
     from .osm_import import authority_boundary, fire_stations_from_home_office, import_osm_sites
 
     with _user_errors():
+        inputs = {"extract": pbf, "--fire-stations": fire_stations, "--boundaries": boundaries}
+        refuse_outputs_over_inputs([out], inputs)
         boundary = None
         if authority is not None:
             if boundaries is None:
@@ -335,13 +479,21 @@ def import_osm(
         if fire_stations is not None:
             authoritative = fire_stations_from_home_office(fire_stations, within=boundary)
         sites = import_osm_sites(
-            pbf, out, boundary=boundary, fill_defaults=fill_defaults, fire_stations=authoritative
+            pbf,
+            out,
+            boundary=boundary,
+            fill_defaults=fill_defaults,
+            fire_stations=authoritative,
+            overwrite=overwrite,
         )
-    console.print(f"Wrote {len(sites)} sites to {out}")
+    _say("Wrote", "", f"{len(sites)} sites to {out}", console)
     if not fill_defaults:
-        console.print(
-            "Fill in tenure, floor space, costs and values, then check with "
-            f"'totalcapital validate {out}'."
+        _say(
+            "Fill in",
+            "",
+            "tenure, floor space, costs and values, then check with "
+            f"'totalcapital validate {out}'.",
+            console,
         )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from totalcapital._errors import EstateValidationError, Problem
+from totalcapital._validate import DEMAND_WEIGHT_MAX, file_problem, point_problems
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,11 @@ def load_lsoa_demand(
         no population.
     """
     centroids_csv, population_csv = Path(centroids_csv), Path(population_csv)
-    population = pd.read_csv(population_csv, dtype=str, encoding="utf-8-sig")
-    centroids = pd.read_csv(centroids_csv, dtype=str, encoding="utf-8-sig")
+    population, problems = _read_csv(population_csv, "ONS LSOA populations (CSV)")
+    centroids, more = _read_csv(centroids_csv, "ONS LSOA centroids (CSV)")
+    problems += more
+    if problems:
+        raise EstateValidationError(problems)
     problems = _missing_columns(population_csv, population, ["Area Codes", "All Ages"])
     problems += _missing_columns(centroids_csv, centroids, ["LSOA11CD", "LSOA11NM", "x", "y"])
     if problems:
@@ -111,11 +115,15 @@ def load_lsoa_demand(
             "weight": _number(chosen["All Ages"]),
         }
     )
-    for row in lsoa[lsoa["weight"].isna() | (lsoa["weight"] < 0)].itertuples():
+    for row in lsoa[~_plausible_weight(lsoa["weight"])].itertuples():
         found = population.loc[row.Index, "All Ages"]
         problems.append(
             Problem(
-                str(population_csv), row.demand_id, "All Ages", "a population >= 0", _shown(found)
+                str(population_csv),
+                row.demand_id,
+                "All Ages",
+                _weight_expected(row.weight, "a population >= 0"),
+                _shown(found),
             )
         )
 
@@ -140,6 +148,11 @@ def load_lsoa_demand(
                 "none",
             )
         )
+    located = merged.dropna(subset=["x", "y"])
+    problems += point_problems(
+        str(centroids_csv), located["demand_id"], located["x"], located["y"], "x, y"
+    )[0]
+    problems += _zero_total(population_csv, lsoa["weight"], "All Ages")
     if problems:
         raise EstateValidationError(problems)
 
@@ -163,6 +176,40 @@ def load_lsoa_demand(
     return demand
 
 
+def _weight_expected(weight: float, usual: str = "a number >= 0") -> str:
+    """What a weight should have been: the usual words, or why a number is implausible."""
+    if np.isinf(weight):
+        return "a finite number"
+    if weight > DEMAND_WEIGHT_MAX:
+        return f"at most {DEMAND_WEIGHT_MAX:,} (a plausible ceiling)"
+    return usual
+
+
+def _plausible_weight(weights: pd.Series) -> pd.Series:
+    return weights.notna() & np.isfinite(weights) & weights.between(0, DEMAND_WEIGHT_MAX)
+
+
+def _zero_total(path: Path, weights: pd.Series, column: str) -> list[Problem]:
+    if len(weights) and _plausible_weight(weights).all() and weights.sum() == 0:
+        expected = "some demand point with a weight above 0"
+        return [Problem(str(path), None, column, expected, "every weight is 0")]
+    return []
+
+
+def _read_csv(path: Path, wanted: str, **options) -> tuple[pd.DataFrame, list[Problem]]:
+    """A CSV file, or the one problem that stops it being read."""
+    problem = file_problem(path, str(path), wanted)
+    if problem is not None:
+        return pd.DataFrame(), [problem]
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **{"dtype": str, **options}), []
+    except UnicodeDecodeError:
+        found = "bytes that are not UTF-8 text"
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        found = f"a file that is not CSV ({exc})"
+    return pd.DataFrame(), [Problem(str(path), None, None, wanted, found)]
+
+
 def _missing_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> list[Problem]:
     present = ", ".join(map(str, frame.columns)) or "no columns"
     return [
@@ -175,12 +222,21 @@ def _missing_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> lis
 def _read_points(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read a points file; CSV/XLSX coordinates come from recognised x/y-like columns."""
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".txt", ".xlsx", ".xls"):
-        return gpd.read_file(path, layer=layer), []
-    if suffix in (".xlsx", ".xls"):
-        table = pd.read_excel(path, sheet_name=layer or 0)
-    else:
-        table = pd.read_csv(path, encoding="utf-8-sig")
+    try:
+        if suffix not in (".csv", ".txt", ".xlsx", ".xls"):
+            return gpd.read_file(path, layer=layer), []
+        if suffix in (".xlsx", ".xls"):
+            table = pd.read_excel(path, sheet_name=layer or 0)
+        else:
+            table = pd.read_csv(path, encoding="utf-8-sig")
+    except Exception as exc:  # GDAL, Excel and CSV readers each raise their own kind
+        if isinstance(exc, UnicodeDecodeError):
+            reason = "bytes that are not UTF-8 text"
+        else:
+            reason = str(exc).split(";")[0][:200]
+        raise EstateValidationError(
+            [Problem(str(path), None, None, "a readable points file", reason)]
+        ) from None
     lower = {str(column).strip().lower(): column for column in table.columns}
     for (x_name, y_name), crs in _COORDINATE_COLUMNS:
         if x_name in lower and y_name in lower:
@@ -234,10 +290,9 @@ def load_point_demand(
         weights, duplicate ids.
     """
     path = Path(path)
-    if not path.is_file():
-        raise EstateValidationError(
-            [Problem(str(path), None, None, "a demand points file", "no such file")]
-        )
+    problem = file_problem(path, str(path), "a demand points file")
+    if problem is not None:
+        raise EstateValidationError([problem])
     points, problems = _read_points(path, layer)
     problems += _missing_columns(path, points, [weight_column])
     if id_column is not None:
@@ -260,17 +315,20 @@ def load_point_demand(
         )
 
     weights = pd.to_numeric(points[weight_column], errors="coerce").astype("float64")
-    for position in np.flatnonzero((weights.isna() | (weights < 0)).to_numpy()):
+    for position in np.flatnonzero((~_plausible_weight(weights)).to_numpy()):
         found = points[weight_column].iloc[position]
         problems.append(
             Problem(
                 str(path),
                 _row_label(ids, position),
                 weight_column,
-                "a number >= 0",
+                _weight_expected(weights.iloc[position]),
                 _shown(found),
             )
         )
+    problems += _zero_total(path, weights, weight_column)
+    if len(points) == 0:
+        problems.append(Problem(str(path), None, None, "at least one demand point", "no rows"))
     missing_geometry = points.geometry.isna() | points.geometry.is_empty
     for position in np.flatnonzero(missing_geometry.to_numpy()):
         problems.append(
@@ -286,6 +344,10 @@ def load_point_demand(
     geometry = points.geometry.to_crs(BNG)
     if not (geometry.geom_type == "Point").all():
         geometry = geometry.representative_point()
+    labels = [_row_label(ids, position) for position in range(len(ids))]
+    problems += point_problems(str(path), labels, geometry.x, geometry.y, "geometry")[0]
+    if problems:
+        raise EstateValidationError(problems)
     names = points["name"].astype("string") if "name" in points.columns else ids
     demand = gpd.GeoDataFrame(
         {"name": names.to_numpy(), "weight": weights.to_numpy()},

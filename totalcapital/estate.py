@@ -7,7 +7,11 @@ the services in a sibling file. CSV and Excel rows are located by ``lon``/``lat`
 ``easting``/``northing`` or a ``postcode`` looked up in an OS Code-Point Open file.
 
 Every problem is collected with its file, row id and column, and all are raised at
-once as one :class:`EstateValidationError`, so a register is fixed in one round.
+once as one :class:`EstateValidationError`, so a register is fixed in one round. Beyond
+types and required values, a register is checked for what would make a plan meaningless:
+non-finite or absurd numbers (``_validate.CEILINGS``), empty layers, demand that weighs
+nothing, control characters in text, coordinates that do not fit their declared CRS
+(degrees labelled as metres), and points whose easting and northing look exchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +27,18 @@ import pyogrio
 from shapely import points as make_points
 
 from ._errors import EstateValidationError, Problem
+from ._text import control_characters, tidy_whitespace
+from ._validate import (
+    BNG_LAND,
+    CEILINGS,
+    DEMAND_WEIGHT_MAX,
+    TEXT_MAX,
+    declared_crs_problems,
+    file_problem,
+    point_problems,
+    sites_near_demand,
+    swap_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +61,10 @@ CAPABILITY_COLUMNS = ("appliance_bays", "ambulance_bays", "custody", "public_cou
 
 # Great Britain in British National Grid and in WGS84: a point outside is almost always
 # swapped or mistyped coordinates.
-_BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
+_BNG_BOUNDS = BNG_LAND
 _WGS84_BOUNDS = (-9.0, 49.0, 2.5, 61.0)
+# Lease breaks outside these years are typing mistakes.
+_DATES = (pd.Timestamp("1900-01-01"), pd.Timestamp("2300-12-31"))
 
 _SITE_TEXT = {"name": True, "owner": True, "tenure": True, "status": True, "covenant": False}
 _SITE_MONEY = {
@@ -146,7 +164,10 @@ def _describe(value) -> str:
         return value[1:]
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "a blank"
-    return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        shown = repr(value)  # quotes it and escapes control characters
+        return shown if len(shown) <= 80 else shown[:76] + "…' (" + f"{len(value):,} characters)"
+    return str(value)
 
 
 def _found(text: str) -> str:
@@ -193,6 +214,18 @@ def _sibling(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def _list_layers(path: Path) -> list[str]:
+    """The layers or sheets of ``path``; a damaged or mislabelled file is one clear problem."""
+    try:
+        return _layers(path)
+    except Exception as exc:  # GDAL, SQLite, zip and Excel readers each raise their own kind
+        kind = "Excel workbook" if path.suffix.lower() in (".xlsx", ".xlsm") else "GeoPackage"
+        reason = str(exc).split(";")[0].strip()[:200]
+        raise EstateValidationError(
+            [Problem(path.name, None, None, f"a readable {kind}", f"a damaged file ({reason})")]
+        ) from None
+
+
 def _locate_inputs(path: Path, services: Path | None, demand: Path | None):
     """Work out which file and layer holds sites, services and demand."""
     if path.is_dir():
@@ -202,7 +235,10 @@ def _locate_inputs(path: Path, services: Path | None, demand: Path | None):
                 [Problem(str(path), None, None, "a sites.gpkg/.geojson/.csv file", "none")]
             )
         path = sites_file
-    layers = _layers(path)
+        problem = file_problem(path, path.name, "a sites table")
+        if problem is not None:
+            raise EstateValidationError([problem])
+    layers = _list_layers(path)
     if layers:
         if "sites" not in layers:
             raise EstateValidationError(
@@ -273,23 +309,34 @@ def load_estate(
         Listing every problem found, each with file, row id and column.
     """
     path = Path(path)
-    if not path.exists():
-        raise EstateValidationError(
-            [Problem(str(path), None, None, "an estate register file", "no such file")]
-        )
+    checker = _Checker()
+    if not path.is_dir():
+        problem = file_problem(path, str(path), "an estate register file")
+        if problem is not None:
+            raise EstateValidationError([problem])
+    for option, given in (("--services", services), ("--demand", demand)):
+        if given is not None:
+            problem = file_problem(Path(given), str(given), f"a {option[2:]} file ({option})")
+            if problem is not None:
+                checker.problems.append(problem)
+    checker.raise_if_any()
     sites_src, services_src, demand_src = _locate_inputs(
         path, Path(services) if services else None, Path(demand) if demand else None
     )
-    checker = _Checker()
     frames = {}
     for role, src in (("sites", sites_src), ("services", services_src), ("demand", demand_src)):
+        frames[role] = None
         if src is None:
-            frames[role] = None
+            continue
+        problem = file_problem(src[0], _label(src), f"a readable {role} table")
+        if problem is not None:
+            checker.problems.append(problem)
             continue
         try:
             frames[role] = read_layer(*src)
         except Exception as exc:  # a file the readers cannot open at all
-            checker.add(_label(src), None, None, f"a readable {role} table", _found(str(exc)))
+            reason = str(exc).split(";")[0].strip()[:200]
+            checker.add(_label(src), None, None, f"a readable {role} table", _found(reason))
     checker.raise_if_any()
 
     postcode_index = None
@@ -330,6 +377,21 @@ def load_estate(
 # ------------------------------------------------------------------------- validation
 
 
+def _clean_text(checker, label, ids, column, text: pd.Series) -> pd.Series:
+    """Line breaks and tabs inside a value become spaces; other control characters, and text
+    longer than a cell should hold, are problems (they would break messages and workbooks)."""
+    text = text.map(lambda v: tidy_whitespace(v).strip() if isinstance(v, str) else v)
+    limit = TEXT_MAX.get(column, TEXT_MAX[None])
+    for row, value in zip(ids, text, strict=True):
+        if not isinstance(value, str):
+            continue
+        if control_characters(value):
+            checker.add(label, row, column, "text without control characters", value)
+        elif len(value) > limit:
+            checker.add(label, row, column, f"at most {limit:,} characters", value)
+    return text
+
+
 def _ids(checker: _Checker, frame: pd.DataFrame, id_col: str, label: str) -> pd.Series | None:
     """Return the row ids as strings, reporting missing, blank and duplicate ids."""
     if id_col not in frame.columns:
@@ -341,6 +403,8 @@ def _ids(checker: _Checker, frame: pd.DataFrame, id_col: str, label: str) -> pd.
     raw = frame[id_col]
     blank = _is_blank(raw)
     ids = raw.astype("string").str.strip()
+    row_numbers = pd.Series([f"row {i + 1}" for i in range(len(ids))], index=ids.index)
+    ids = _clean_text(checker, label, row_numbers, id_col, ids.astype(object)).astype("string")
     for position in np.flatnonzero(blank.to_numpy()):
         checker.add(label, f"row {position + 1}", id_col, "an id", None)
     counts = ids[~blank].value_counts()
@@ -360,10 +424,15 @@ def _text(checker, frame, ids, column, required, label, default="") -> pd.Series
     if required:
         for row in ids[blank]:
             checker.add(label, row, column, "a value", None)
-    return raw.astype("string").str.strip().where(~blank, default).astype(object)
+    text = raw.astype("string").str.strip().where(~blank, default).astype(object)
+    return _clean_text(checker, label, ids, column, text)
 
 
-def _numbers(checker, frame, ids, column, required, label, *, default=0.0, positive=False):
+def _numbers(
+    checker, frame, ids, column, required, label, *, default=0.0, positive=False, ceiling=None
+):
+    """A numeric column: finite, not negative (or positive), and no more than its ceiling."""
+    ceiling = ceiling or CEILINGS.get(column)
     if column not in frame.columns:
         if required:
             checker.add(label, None, column, f"a column '{column}'", _found("no such column"))
@@ -378,14 +447,23 @@ def _numbers(checker, frame, ids, column, required, label, *, default=0.0, posit
     if required:
         for row in ids[blank]:
             checker.add(label, row, column, "a number", None)
+    infinite = values.notna() & ~np.isfinite(values)
+    for row, value in zip(ids[infinite], raw[infinite], strict=True):
+        checker.add(label, row, column, "a finite number", value)
+    finite = values.notna() & ~infinite
     if positive:
-        wrong = values <= 0
+        wrong = finite & (values <= 0)
         expectation = "a number greater than 0"
     else:
-        wrong = values < 0
+        wrong = finite & (values < 0)
         expectation = "a number of 0 or more"
     for row, value in zip(ids[wrong], values[wrong], strict=True):
         checker.add(label, row, column, expectation, value)
+    if ceiling is not None:
+        limit, shown = ceiling
+        too_big = finite & (values > limit)
+        for row, value in zip(ids[too_big], values[too_big], strict=True):
+            checker.add(label, row, column, f"at most {shown} (a plausible ceiling)", value)
     return values.where(~blank, default)
 
 
@@ -430,14 +508,17 @@ def _geometry(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
                 _found("none"),
             )
             return gpd.GeoSeries([None] * len(index), index=index, crs=BNG)
-        geometry = geometry.to_crs(BNG)
         missing = geometry.isna() | geometry.is_empty
         for row in ids[missing.to_numpy()]:
             checker.add(label, row, "geometry", "a point or polygon", _found("no geometry"))
+        problems, declared = declared_crs_problems(label, ids, geometry, missing)
+        checker.problems.extend(problems)
+        geometry = geometry.to_crs(BNG)
     else:
         # Rows without coordinates are reported there, naming the coordinate columns.
         geometry = _geometry_from_columns(checker, frame, ids, label, postcode_index)
         missing = geometry.isna() | geometry.is_empty
+        declared = pd.Series(False, index=index)
     present = ~missing
     kinds = geometry.geom_type
     wrong_kind = present & ~kinds.isin(["Point", "Polygon", "MultiPolygon"])
@@ -446,19 +527,11 @@ def _geometry(checker, frame, ids, label, postcode_index) -> gpd.GeoSeries:
     invalid = present & ~wrong_kind & ~geometry.is_valid
     for row in ids[invalid.to_numpy()]:
         checker.add(label, row, "geometry", "a valid geometry", _found("an invalid shape"))
-    inside = present & ~wrong_kind & ~invalid
+    inside = present & ~wrong_kind & ~invalid & ~declared.to_numpy()
     if inside.any():
         point = geometry[inside].representative_point()
-        x0, y0, x1, y1 = _BNG_BOUNDS
-        outside = ~((point.x >= x0) & (point.x <= x1) & (point.y >= y0) & (point.y <= y1))
-        for row, pt in zip(ids[inside.to_numpy()][outside.to_numpy()], point[outside], strict=True):
-            checker.add(
-                label,
-                row,
-                "geometry",
-                "a location in Great Britain",
-                _found(f"({pt.x:.0f}, {pt.y:.0f}) in EPSG:27700"),
-            )
+        problems, _ = point_problems(label, ids[inside.to_numpy()], point.x, point.y, "geometry")
+        checker.problems.extend(problems)
     return gpd.GeoSeries(geometry.to_numpy(), index=index, crs=BNG)
 
 
@@ -487,16 +560,25 @@ def _geometry_from_columns(checker, frame, ids, label, postcode_index) -> gpd.Ge
             bad = ~blank & values.isna()
             for row, value in zip(ids[bad], raw[bad], strict=True):
                 checker.add(label, row, column, "a number", value)
-        x0, y0, x1, y1 = bounds
-        out = xs.notna() & ys.notna() & (~xs.between(x0, x1) | ~ys.between(y0, y1))
-        for row, x, y in zip(ids[out], xs[out], ys[out], strict=True):
-            checker.add(
-                label,
-                row,
-                f"{pair[0]}/{pair[1]}",
-                f"coordinates in Great Britain ({crs})",
-                _found(f"({x:g}, {y:g})"),
-            )
+        columns = f"{pair[0]}/{pair[1]}"
+        if crs == BNG:
+            problems, out = point_problems(label, ids, xs, ys, columns)
+            checker.problems.extend(problems)
+            out = pd.Series(out, index=index)
+        else:
+            x0, y0, x1, y1 = bounds
+            inside = xs.between(x0, x1) & ys.between(y0, y1)
+            out = xs.notna() & ys.notna() & ~inside
+            swapped = ys.between(x0, x1) & xs.between(y0, y1)
+            for row, x, y, swap in zip(ids[out], xs[out], ys[out], swapped[out], strict=True):
+                hint = " (longitude and latitude swapped?)" if swap else ""
+                checker.add(
+                    label,
+                    row,
+                    columns,
+                    f"coordinates in Great Britain ({crs})",
+                    _found(f"({x:g}, {y:g}){hint}"),
+                )
         xs, ys = xs.where(~out), ys.where(~out)
         if crs != BNG:
             projected = gpd.GeoSeries(make_points(xs.fillna(0), ys.fillna(0)), crs=crs).to_crs(BNG)
@@ -634,12 +716,15 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
         dates = pd.to_datetime(raw.astype("string").str.strip(), errors="coerce", format="mixed")
         for row, value in zip(ids[~blank & dates.isna()], raw[~blank & dates.isna()], strict=True):
             checker.add(label, row, column, "a date (YYYY-MM-DD)", value)
+        implausible = dates.notna() & ((dates < _DATES[0]) | (dates > _DATES[1]))
+        for row, value in zip(ids[implausible], raw[implausible], strict=True):
+            checker.add(label, row, column, "a date between 1900 and 2300", value)
         freehold_date = ~blank & (out["tenure"] == "freehold")
         for row, value in zip(ids[freehold_date], raw[freehold_date], strict=True):
             checker.add(
                 label, row, column, f"no {column.replace('_', ' ')} on a freehold site", value
             )
-        out[column] = dates.where(~blank)
+        out[column] = dates.where(~blank & ~implausible)
     if "build_years" in frame.columns:
         out["build_years"] = _numbers(
             checker, frame, ids, "build_years", False, label, default=np.nan
@@ -743,7 +828,17 @@ def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
     weight_col = "weight" if "weight" in frame.columns else "population"
     out = pd.DataFrame(index=frame.index)
     out["demand_id"] = ids
-    out["weight"] = _numbers(checker, frame, ids, weight_col, True, label)
+    ceiling = (DEMAND_WEIGHT_MAX, f"{DEMAND_WEIGHT_MAX:,}")
+    out["weight"] = _numbers(checker, frame, ids, weight_col, True, label, ceiling=ceiling)
+    weights = out["weight"]
+    if len(weights) and np.isfinite(weights).all() and weights.sum() == 0:
+        checker.add(
+            label,
+            None,
+            weight_col,
+            "some demand point with a weight above 0",
+            _found("every weight is 0"),
+        )
     for column in frame.columns:
         if column not in out.columns and column not in ("geometry", weight_col):
             out[column] = frame[column]
@@ -763,7 +858,27 @@ def _normalise(
     demand_label: str,
     postcode_index,
 ) -> Estate:
+    layers = [
+        ("sites", sites, sites_label, "site"),
+        ("services", services, services_label, "service"),
+    ]
+    if demand is not None:
+        layers.append(("demand", demand, demand_label, "demand point"))
+    for _, frame, label, noun in layers:
+        if len(frame) == 0:
+            checker.add(label, None, None, f"at least one {noun}", _found("an empty layer"))
+        for column in frame.columns:
+            if control_characters(str(column)):
+                checker.add(label, None, None, "column names without control characters", column)
     sites_gdf, capabilities = _normalise_sites(checker, sites, sites_label, postcode_index)
     services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
     demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
+    checker.problems.extend(swap_problems(sites_gdf, sites_label, demand_gdf, demand_label))
     return Estate(sites_gdf, services_df, demand_gdf, sites_label, capabilities)
+
+
+def check_sites_against_demand(estate: Estate, demand: gpd.GeoDataFrame, label: str) -> None:
+    """Raise when the estate's sites and a separately loaded demand layer look swapped."""
+    problems = sites_near_demand(estate.sites, estate.source, demand, label)
+    if problems:
+        raise EstateValidationError(problems)

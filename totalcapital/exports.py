@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from rich.table import Table
 from rich.text import Text
+
+from ._text import FORMULA_TRIGGERS, printable, spreadsheet_text
 
 if TYPE_CHECKING:
     from totalcapital.results import ScenarioResult
@@ -190,6 +193,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Set one cell: text is always text (never a formula, controls escaped), numbers numbers."""
+    value = _plain(value)
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = spreadsheet_text(value)
+        cell.value = value
+        if value.startswith(FORMULA_TRIGGERS):
+            # Stored as a string and marked so that editing the cell keeps it text (OWASP).
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
 def _header(column: str) -> str:
     if column in _COLUMNS:
         return _COLUMNS[column][0]
@@ -207,12 +226,12 @@ def _write_frame(sheet: Worksheet, frame: pd.DataFrame, start_row: int = 1) -> i
     """Write a table with a styled header row; returns the next free row."""
     columns = [str(c) for c in frame.columns]
     for col, column in enumerate(columns, start=1):
-        cell = sheet.cell(row=start_row, column=col, value=_header(column))
+        cell = _put(sheet, start_row, col, _header(column))
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     row = start_row
     for row, values in enumerate(frame.itertuples(index=False, name=None), start=start_row + 1):
         for col, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = sheet.cell(row=row, column=col, value=_plain(value))
+            cell = _put(sheet, row, col, _plain(value))
             if _format(column):
                 cell.number_format = _format(column)
     return row + 1
@@ -235,13 +254,13 @@ def _fit_widths(sheet: Worksheet) -> None:
 
 
 def _summary_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
-    sheet.cell(row=1, column=1, value=f"Scenario: {result.name}").font = Font(bold=True, size=14)
+    _put(sheet, 1, 1, f"Scenario: {result.name}").font = Font(bold=True, size=14)
     description = (result.scenario or {}).get("description")
     if description:
-        sheet.cell(row=2, column=1, value=str(description))
+        _put(sheet, 2, 1, str(description))
     row = 4
     for col, title in enumerate(("Item", "Value", "Field"), start=1):
-        cell = sheet.cell(row=row, column=col, value=title)
+        cell = _put(sheet, row, col, title)
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     totals = result.totals or {}
     keys = list(TOTAL_LABELS) + [k for k in totals if k not in TOTAL_LABELS]
@@ -249,27 +268,27 @@ def _summary_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
         if key not in totals:
             continue
         row += 1
-        sheet.cell(row=row, column=1, value=TOTAL_LABELS.get(key, _header(key)))
-        cell = sheet.cell(row=row, column=2, value=_plain(totals[key]))
+        _put(sheet, row, 1, TOTAL_LABELS.get(key, _header(key)))
+        cell = _put(sheet, row, 2, _plain(totals[key]))
         cell.number_format = COUNT_FORMAT if key in _COUNT_TOTALS else MONEY_FORMAT
-        sheet.cell(row=row, column=3, value=key)
+        _put(sheet, row, 3, key)
 
     row += 2
-    sheet.cell(row=row, column=1, value="Solver").font = _BOLD
+    _put(sheet, row, 1, "Solver").font = _BOLD
     solve = result.solve or {}
     for key in list(SOLVE_LABELS) + [k for k in solve if k not in SOLVE_LABELS]:
         if key not in solve:
             continue
         row += 1
-        sheet.cell(row=row, column=1, value=SOLVE_LABELS.get(key, _header(key)))
-        cell = sheet.cell(row=row, column=2, value=_plain(solve[key]))
+        _put(sheet, row, 1, SOLVE_LABELS.get(key, _header(key)))
+        cell = _put(sheet, row, 2, _plain(solve[key]))
         if key in {"objective", "best_bound"}:
             cell.number_format = MONEY_FORMAT
         elif key == "gap":
             cell.number_format = "0.000%"
         elif key.endswith("_seconds"):
             cell.number_format = "0.00"
-        sheet.cell(row=row, column=3, value=key)
+        _put(sheet, row, 3, key)
 
 
 def _disposals_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
@@ -277,19 +296,19 @@ def _disposals_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
     if "decision" in disposals:
         labels = {"dispose": "Dispose", "exit_lease": "Exit lease"}
         disposals["decision"] = disposals["decision"].map(lambda d: labels.get(d, d))
-    sheet.cell(row=1, column=1, value="Sites disposed and leases exited").font = _BOLD
+    _put(sheet, 1, 1, "Sites disposed and leases exited").font = _BOLD
     row = _write_frame(sheet, disposals, start_row=2)
 
     row += 1
-    sheet.cell(row=row, column=1, value="Disposals and receipts by partner").font = _BOLD
+    _put(sheet, row, 1, "Disposals and receipts by partner").font = _BOLD
     wanted = ["sites_disposed", "leases_exited", "receipts", "lease_exit_costs"]
     ledger = result.ledger
     by_partner = ledger[[c for c in wanted if c in ledger.columns]].reset_index()
     next_row = _write_frame(sheet, by_partner, start_row=row + 1)
-    sheet.cell(row=next_row, column=1, value="Total").font = _BOLD
+    _put(sheet, next_row, 1, "Total").font = _BOLD
     for col, column in enumerate(by_partner.columns, start=1):
         if column in wanted:
-            cell = sheet.cell(row=next_row, column=col, value=_plain(by_partner[column].sum()))
+            cell = _put(sheet, next_row, col, _plain(by_partner[column].sum()))
             cell.number_format, cell.font = _format(column) or COUNT_FORMAT, _BOLD
 
 
@@ -352,15 +371,15 @@ def _column_names(a: ScenarioResult, b: ScenarioResult) -> tuple[str, str]:
 def _partner_receipts(result: ScenarioResult) -> dict[str, float]:
     if result.ledger is None or "receipts" not in result.ledger:
         return {}
-    return {str(k): float(v) for k, v in result.ledger["receipts"].items()}
+    return {str(k): _number(v) for k, v in result.ledger["receipts"].items()}
 
 
 def _cover_after(result: ScenarioResult) -> dict[str, float]:
     coverage = result.coverage
-    if coverage is None or coverage.empty or "share_after" not in coverage:
+    if coverage is None or coverage.empty or not {"name", "share_after"} <= set(coverage):
         return {}
     return {
-        str(n): float(s) for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
+        str(n): _number(s) for n, s in zip(coverage["name"], coverage["share_after"], strict=True)
     }
 
 
@@ -419,8 +438,12 @@ def comparison_table(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
 
 
 def _number(value: Any) -> float:
+    """A figure as a float; NaN for a blank or for text that is not a number."""
     value = _plain(value)
-    return math.nan if value is None else float(value)
+    try:
+        return math.nan if value is None else float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 # --------------------------------------------------------------------------- decision record
@@ -566,7 +589,8 @@ def _table(title: str, headers: list[tuple[str, bool]], rows: list[list[Any]], *
     ``headers`` are ``(header, is_figure)``; figures are right-aligned, kept on one
     line and given the width of their longest entry.
     """
-    table = Table(title=Text(title), title_justify="left", **options)
+    table = Table(title=Text(printable(title)), title_justify="left", **options)
+    headers = [(printable(header), is_figure) for header, is_figure in headers]
     for position, (header, is_figure) in enumerate(headers):
         widest = max((len(str(row[position])) for row in rows if row is not _SECTION), default=1)
         if is_figure:
@@ -579,8 +603,15 @@ def _table(title: str, headers: list[tuple[str, bool]], rows: list[list[Any]], *
         if row is _SECTION:
             table.add_section()
         else:
-            table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in row))
+            table.add_row(*(_cell_text(c) for c in row))
     return table
+
+
+def _cell_text(value: Any) -> Text:
+    """A table cell shown as plain text: never markup, control characters escaped."""
+    if isinstance(value, Text):
+        return Text(printable(value.plain), style=value.style)
+    return Text(printable(value))
 
 
 # Placed among the rows of :func:`_table` to draw a rule (above a total row).

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from totalcapital._errors import TotalCapitalError
+from totalcapital._validate import file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,13 @@ class PostcodeIndex:
             If the path does not exist or holds no CSV files.
         """
         path = Path(path)
-        if path.is_file():
+        if not path.is_dir():
+            problem = file_problem(path, str(path), "")
+            if problem is not None:
+                found = "no such path" if problem.found == "no such file" else problem.found
+                raise GeocodeError(
+                    f"{path}: expected a Code-Point Open folder or CSV file, found {found}"
+                )
             return cls({}, [path])
         if not path.is_dir():
             raise GeocodeError(
@@ -116,13 +123,21 @@ class PostcodeIndex:
         return cls(files_by_area, other_files)
 
     def _read(self, csv: Path) -> None:
-        table = pd.read_csv(
-            csv,
-            header=None,
-            usecols=[0, 1, 2, 3],
-            names=["postcode", "quality", "easting", "northing"],
-            dtype={"postcode": "string"},
-        )
+        try:
+            table = pd.read_csv(
+                csv,
+                header=None,
+                usecols=[0, 1, 2, 3],
+                names=["postcode", "quality", "easting", "northing"],
+                dtype={"postcode": "string"},
+            )
+        except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+            # EmptyDataError is a ValueError; so are too few columns for usecols.
+            found = "bytes that are not UTF-8" if isinstance(exc, UnicodeDecodeError) else exc
+            raise GeocodeError(
+                f"{csv}: expected a Code-Point Open CSV (postcode, quality, easting, northing), "
+                f"found {found}"
+            ) from None
         table = table[pd.to_numeric(table["quality"], errors="coerce") != _NO_COORDINATES_QUALITY]
         table = pd.DataFrame(
             {

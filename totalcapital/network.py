@@ -88,9 +88,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from totalcapital._cache import file_sha256, hash_key, load_arrays, save_arrays
+from totalcapital._cache import CacheDamaged, file_sha256, hash_key, load_arrays, save_arrays
 from totalcapital._errors import ScenarioError, TotalCapitalError
 from totalcapital._osm_roads import merge_speeds, min_csr, read_osm_ways
+from totalcapital._validate import file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -211,17 +212,21 @@ class RoadNetwork:
             If the file is missing, unreadable or holds no drivable roads.
         """
         pbf_path = Path(pbf_path)
-        if not pbf_path.is_file():
+        problem = file_problem(pbf_path, str(pbf_path), "")
+        if problem is not None:
             raise NetworkError(
-                f"{pbf_path}: expected an OpenStreetMap extract (.osm.pbf), found no such file"
+                f"{pbf_path}: expected an OpenStreetMap extract (.osm.pbf), found {problem.found}"
             )
         speeds = merge_speeds(DEFAULT_ROAD_SPEEDS_KMH, road_speeds_kmh)
         cache_file = None
         if cache_dir is not None:
             key = hash_key("graph", _CACHE_VERSION, file_sha256(pbf_path), speeds, use_maxspeed)
             cache_file = Path(cache_dir) / f"roadgraph-{key}.npz"
-            if cache_file.is_file():
+            try:
                 network = cls._load(cache_file, speeds, str(pbf_path))
+            except CacheDamaged as damage:
+                _report_damaged_cache(cache_file, damage)
+            else:
                 logger.info(
                     "Loaded cached road graph: %s nodes, %s edges from %s",
                     f"{network.n_nodes:,}",
@@ -328,9 +333,17 @@ class RoadNetwork:
 
     @classmethod
     def _load(cls, path: Path, speeds: dict[str, float], source: str) -> RoadNetwork:
-        stored = load_arrays(path)
+        if not path.is_file():
+            raise CacheDamaged(f"{path}: not cached")
+        names = ("x", "y", "data", "indices", "indptr", "osm_node_ids", "fastest_speed_kmh")
+        stored = load_arrays(path, names)
         n = len(stored["x"])
-        graph = sp.csr_array((stored["data"], stored["indices"], stored["indptr"]), shape=(n, n))
+        try:
+            graph = sp.csr_array(
+                (stored["data"], stored["indices"], stored["indptr"]), shape=(n, n)
+            )
+        except (ValueError, TypeError) as exc:
+            raise CacheDamaged(f"{path}: {exc}") from None
         return cls(
             x=stored["x"],
             y=stored["y"],
@@ -695,10 +708,14 @@ def compute_travel_times(
             demand_xy,
         )
         cache_file = Path(cache_dir) / f"travel-{key}.npz"
-        if cache_file.is_file():
+        try:
             times = _load_travel_times(
                 cache_file, site_ids, demand_ids, method, blue_light, snap_warning_m
             )
+        except CacheDamaged as damage:
+            _report_damaged_cache(cache_file, damage)
+            times = None
+        if times is not None:
             times.cutoff_minutes = cutoff_minutes
             logger.info(
                 "Loaded cached %s travel times: %s sites x %s demand points from %s",
@@ -797,6 +814,11 @@ def _save_travel_times(path: Path, times: TravelTimes) -> None:
     save_arrays(path, arrays)
 
 
+def _report_damaged_cache(path: Path, damage: CacheDamaged) -> None:
+    if "not cached" not in str(damage):
+        logger.warning("Ignored a damaged cache file, computing afresh: %s", damage)
+
+
 def _load_travel_times(
     path: Path,
     site_ids: list[str],
@@ -805,7 +827,12 @@ def _load_travel_times(
     blue_light: dict[str, float],
     snap_warning_m: float,
 ) -> TravelTimes:
-    stored = load_arrays(path)
+    if not path.is_file():
+        raise CacheDamaged(f"{path}: not cached")
+    stored = load_arrays(path, ("minutes", "site_to_site_minutes"))
+    shapes = (len(site_ids), len(demand_ids)), (len(site_ids), len(site_ids))
+    if (stored["minutes"].shape, stored["site_to_site_minutes"].shape) != shapes:
+        raise CacheDamaged(f"{path}: matrices of another shape")
     snapping = None
     if "snap_distance_m" in stored:
         distance = stored["snap_distance_m"]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ import pyproj
 import shapely
 
 from totalcapital._errors import EstateValidationError, Problem, TotalCapitalError
+from totalcapital._validate import BNG_LAND, file_problem
 from totalcapital.geocode import normalise_postcode
 
 logger = logging.getLogger(__name__)
@@ -310,6 +312,7 @@ def import_osm_sites(
     *,
     fill_defaults: bool = False,
     fire_stations: gpd.GeoDataFrame | None = None,
+    overwrite: bool = False,
 ) -> gpd.GeoDataFrame:
     """Extract public sites from an OSM extract into a site-register skeleton.
 
@@ -318,8 +321,9 @@ def import_osm_sites(
     pbf_path : str or Path
         An ``.osm.pbf`` (or ``.osm`` XML) extract.
     out_path : str or Path or None
-        GeoPackage to write (replaced if it exists) with layers ``sites`` (points, EPSG:27700)
-        and ``services`` (one service per site, a table without geometry); None writes nothing.
+        GeoPackage to write with layers ``sites`` (points, EPSG:27700) and ``services`` (one
+        service per site, a table without geometry); None writes nothing. It may not be the
+        extract itself, nor an existing file unless ``overwrite``.
     boundary : shapely geometry, optional
         Keep only sites inside this area (EPSG:27700), e.g. from :func:`authority_boundary`.
     fill_defaults : bool, default False
@@ -327,6 +331,8 @@ def import_osm_sites(
     fire_stations : geopandas.GeoDataFrame, optional
         Authoritative fire stations (from :func:`fire_stations_from_home_office`); they replace
         OSM fire stations within 500 m of them and are added where OSM has none.
+    overwrite : bool, default False
+        Replace ``out_path`` if it exists (a skeleton may hold the officer's own entries).
 
     Returns
     -------
@@ -336,11 +342,16 @@ def import_osm_sites(
     Raises
     ------
     OsmImportError
-        If the extract is missing or unreadable.
+        If the extract is missing or unreadable, or ``out_path`` may not be written.
     """
     pbf_path = Path(pbf_path)
-    if not pbf_path.is_file():
-        raise OsmImportError(f"{pbf_path}: expected an OpenStreetMap extract, found no such file")
+    problem = file_problem(pbf_path, str(pbf_path), "an OpenStreetMap extract")
+    if problem is not None:
+        raise OsmImportError(
+            f"{pbf_path}: expected an OpenStreetMap extract, found {problem.found}"
+        )
+    if out_path is not None:
+        _check_out(Path(out_path), pbf_path, overwrite)
     try:
         records = _read_osm_sites(pbf_path)
     except RuntimeError as error:
@@ -399,16 +410,40 @@ def _merge_fire_stations(
     return pd.concat([sites, added], ignore_index=True)
 
 
+def _check_out(out_path: Path, pbf_path: Path, overwrite: bool) -> None:
+    if out_path.is_dir():
+        raise OsmImportError(f"{out_path}: expected a GeoPackage file to write, found a folder")
+    if out_path.exists() and pbf_path.exists() and out_path.samefile(pbf_path):
+        raise OsmImportError(
+            f"{out_path}: expected a new GeoPackage, found the input extract itself; choose "
+            "another --out"
+        )
+    if out_path.exists() and not overwrite:
+        raise OsmImportError(
+            f"{out_path}: expected a new file, found an existing one (it may hold your "
+            "entries); give --overwrite to replace it, or choose another --out"
+        )
+
+
 def _write_register(out_path: Path, sites: gpd.GeoDataFrame, services: pd.DataFrame) -> None:
+    import tempfile
+
     import pyogrio
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_path.with_name(out_path.stem + ".partial.gpkg")
-    temporary.unlink(missing_ok=True)
-    sites.to_file(temporary, layer="sites", driver="GPKG")
-    pyogrio.write_dataframe(services, temporary, layer="services", driver="GPKG")
-    # Replace only once both layers are written, so a failure never leaves half a register.
-    temporary.replace(out_path)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{out_path.stem}.tc-partial-", suffix=".gpkg", dir=out_path.parent
+    )
+    os.close(handle)
+    temporary = Path(name)
+    temporary.unlink()  # GDAL creates the GeoPackage itself
+    try:
+        sites.to_file(temporary, layer="sites", driver="GPKG")
+        pyogrio.write_dataframe(services, temporary, layer="services", driver="GPKG")
+        # Replace only once both layers are written, so a failure never leaves half a register.
+        temporary.replace(out_path)
+    finally:
+        temporary.unlink(missing_ok=True)
     logger.info("Wrote %s sites and %s services to %s", len(sites), len(services), out_path)
 
 
@@ -439,7 +474,7 @@ def fire_stations_from_home_office(
         If a column is missing.
     """
     csv_path = Path(csv_path)
-    table = pd.read_csv(csv_path, dtype=str, encoding="utf-8-sig")
+    table = _read_csv(csv_path, "the Home Office fire-station list (CSV)")
     needed = [
         "FRS_FULLNAME",
         "STATION_NAME",
@@ -457,7 +492,8 @@ def fire_stations_from_home_office(
         raise EstateValidationError(problems)
     easting = pd.to_numeric(table["STATION_EASTING"], errors="coerce")
     northing = pd.to_numeric(table["STATION_NORTHING"], errors="coerce")
-    usable = easting.notna() & northing.notna() & (easting > 0) & (northing > 0)
+    x0, y0, x1, y1 = BNG_LAND
+    usable = easting.between(x0, x1) & northing.between(y0, y1)
     if not usable.all():
         left_out = ", ".join(table.loc[~usable, "STATION_NAME"].astype(str))
         if within is None:
@@ -491,6 +527,20 @@ def fire_stations_from_home_office(
     return stations
 
 
+def _read_csv(path: Path, wanted: str) -> pd.DataFrame:
+    """A CSV as text, or one clear problem: missing, empty, not UTF-8, not CSV."""
+    problem = file_problem(path, str(path), wanted)
+    if problem is not None:
+        raise EstateValidationError([problem])
+    try:
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        found = "bytes that are not UTF-8 text"
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        found = f"a file that is not CSV ({exc})"
+    raise EstateValidationError([Problem(str(path), None, None, wanted, found)])
+
+
 def authority_boundary(geojson_path: str | Path, code: str) -> shapely.Geometry:
     """The boundary of one local authority district, in EPSG:27700.
 
@@ -511,7 +561,16 @@ def authority_boundary(geojson_path: str | Path, code: str) -> shapely.Geometry:
         If the file has no code column or no district with that code.
     """
     geojson_path = Path(geojson_path)
-    districts = gpd.read_file(geojson_path)
+    problem = file_problem(geojson_path, str(geojson_path), "district boundaries (GeoJSON)")
+    if problem is not None:
+        raise EstateValidationError([problem])
+    try:
+        districts = gpd.read_file(geojson_path)
+    except Exception as exc:  # GDAL's error for a file that is not GeoJSON
+        reason = str(exc).split(";")[0][:200]
+        raise EstateValidationError(
+            [Problem(str(geojson_path), None, None, "district boundaries (GeoJSON)", reason)]
+        ) from None
     code_columns = [c for c in districts.columns if str(c).lower().endswith("cd")]
     if not code_columns:
         raise EstateValidationError(

@@ -20,7 +20,7 @@ import shapely
 from . import programme
 from ._errors import ScenarioError
 from .demand import load_lsoa_demand, load_point_demand
-from .estate import BNG, Estate, load_estate
+from .estate import BNG, Estate, check_sites_against_demand, load_estate
 from .model import CoLocationModel, Solution
 from .network import RoadNetwork, TravelTimes, compute_travel_times, shortest_minutes
 from .results import ScenarioResult
@@ -28,7 +28,7 @@ from .scenario import Scenario
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario"]
+__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario", "scenario_inputs"]
 
 # (stage name, fraction of the run done); the CLI turns it into a progress bar.
 Progress = Callable[[str, float], None]
@@ -46,18 +46,36 @@ class RunRecord:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def scenario_inputs(scenario: Scenario, postcodes: Path | None = None) -> dict[str, Path]:
+    """Every file or folder a run of ``scenario`` reads, by role (outputs must differ)."""
+    lsoa = scenario.demand.lsoa
+    candidates = {
+        "estate": scenario.estate,
+        "demand": scenario.demand.points,
+        "lsoa_centroids": lsoa.centroids if lsoa else None,
+        "lsoa_population": lsoa.population if lsoa else None,
+        "network": scenario.travel.network,
+        "postcodes": postcodes,
+    }
+    return {role: Path(path) for role, path in candidates.items() if path is not None}
+
+
 def load_demand(scenario: Scenario, estate: Estate, record: RunRecord) -> gpd.GeoDataFrame | None:
     """The scenario's demand points: ONS LSOAs, a points file, or the estate's demand layer."""
     settings = scenario.demand
     if settings.lsoa is not None:
         record.inputs["lsoa_centroids"] = settings.lsoa.centroids
         record.inputs["lsoa_population"] = settings.lsoa.population
-        return load_lsoa_demand(
+        demand = load_lsoa_demand(
             settings.lsoa.centroids, settings.lsoa.population, settings.lsoa.authorities
         )
+        check_sites_against_demand(estate, demand, settings.lsoa.centroids.name)
+        return demand
     if settings.points is not None:
         record.inputs["demand"] = settings.points
-        return load_point_demand(settings.points, settings.weight_column, settings.layer)
+        demand = load_point_demand(settings.points, settings.weight_column, settings.layer)
+        check_sites_against_demand(estate, demand, settings.points.name)
+        return demand
     return estate.demand
 
 

@@ -8,6 +8,10 @@ that are allowed, so a typo never silently changes a plan.
 A scenario file may start from another (``base: baseline.yaml``) and may carry named
 ``overrides`` (partial scenarios) that the user applies with ``--override NAME``;
 each applied override is logged.
+
+YAML is read strictly: a key repeated in one mapping is refused (YAML would silently keep
+the last), dates stay text until the schema checks them, and every number must be finite
+and within the plausible range its field documents (README lists them).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import ScenarioError
+from ._text import control_characters, printable
+from ._validate import file_problem
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,24 @@ __all__ = [
     "load_scenario",
     "plain_label",
 ]
+
+
+# Plausible ranges: far beyond any real scenario, so they only catch typos, unit mix-ups and
+# values that would overflow the model (README, "What totalcapital guarantees").
+SPEED_KMH = (1.0, 200.0)
+CIRCUITY = (1.0, 5.0)
+BLUE_LIGHT_FACTOR = (0.5, 3.0)
+MINUTES_MAX = 1_440.0  # a day
+MONEY_MAX = 100_000_000_000.0  # £100bn
+DISTANCE_KM_MAX = 1_500.0
+TIME_LIMIT_SECONDS_MAX = 7 * 24 * 3600.0  # a week
+DISCOUNT_RATE_MAX = 0.25
+START_DATES = (date(1950, 1, 1), date(2200, 12, 31))
+SCENARIO_BYTES_MAX = 10_000_000
+TEXT_MAX = 10_000
+# Values in a scenario after YAML aliases are expanded: far more than any real scenario holds,
+# far fewer than an "alias bomb" that expands ten lines into a billion values.
+VALUES_MAX = 100_000
 
 
 def plain_label(name: str) -> str:
@@ -63,7 +87,22 @@ def _default_label(data: Any) -> Any:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
+
+
+def _in_range(values: dict[str, float], low: float, high: float, zero_allowed=False) -> dict:
+    wrong = {
+        key: value
+        for key, value in values.items()
+        if not (low <= value <= high or (zero_allowed and value == 0))
+    }
+    if wrong:
+        allowed = f"from {low:g} to {high:g}" + (" (or 0)" if zero_allowed else "")
+        listed = ", ".join(f"{key}: {value:g}" for key, value in wrong.items())
+        raise ValueError(f"expected values {allowed}, found {listed}")
+    return values
 
 
 class LsoaDemand(_Strict):
@@ -94,8 +133,8 @@ class TravelSettings(_Strict):
 
     method: Literal["auto", "network", "straight_line"] = "auto"
     network: Path | None = None
-    straight_line_speed_kmh: float = Field(50.0, gt=0)
-    circuity: float = Field(1.3, ge=1.0)
+    straight_line_speed_kmh: float = Field(50.0, ge=SPEED_KMH[0], le=SPEED_KMH[1])
+    circuity: float = Field(1.3, ge=CIRCUITY[0], le=CIRCUITY[1])
     road_speeds_kmh: dict[str, float] = Field(default_factory=dict)
     blue_light_factor: dict[str, float] = Field(
         default_factory=lambda: {
@@ -104,9 +143,19 @@ class TravelSettings(_Strict):
             "police_station": 1.2,
         }
     )
-    snap_warning_m: float = Field(500.0, gt=0)
+    snap_warning_m: float = Field(500.0, gt=0, le=100_000)
     cache: bool = True
     cache_dir: Path | None = None
+
+    @field_validator("road_speeds_kmh")
+    @classmethod
+    def _plausible_speeds(cls, speeds: dict[str, float]) -> dict[str, float]:
+        return _in_range(speeds, *SPEED_KMH, zero_allowed=True)  # 0 drops a road class
+
+    @field_validator("blue_light_factor")
+    @classmethod
+    def _plausible_factors(cls, factors: dict[str, float]) -> dict[str, float]:
+        return _in_range(factors, *BLUE_LIGHT_FACTOR)
 
     @model_validator(mode="after")
     def _network_given(self) -> TravelSettings:
@@ -128,9 +177,9 @@ class FinanceSettings(_Strict):
     # Appraisal start: the horizon runs from here, and lease breaks are judged against it.
     start_date: date = date(2026, 4, 1)
     horizon_years: int = Field(25, ge=1, le=100)
-    discount_rate: float = Field(0.035, ge=0.0, lt=1.0)
+    discount_rate: float = Field(0.035, ge=0.0, le=DISCOUNT_RATE_MAX)
     # Capital budget over the whole window (£; null: no limit).
-    capital_budget: float | None = Field(None, ge=0)
+    capital_budget: float | None = Field(None, ge=0, le=MONEY_MAX)
     # A budget a year (£ each year, or {2027: ..., 2028: ...} by financial year), carried
     # forward when unspent; per partner as {PARTNER: £ a year}.
     capital_budget_per_year: float | dict[int, float] | None = None
@@ -143,7 +192,7 @@ class FinanceSettings(_Strict):
     receipts_recycled_share: float = Field(0.0, ge=0.0, le=1.0)
     # Receipts fund capital spending this many years after they are received.
     recycling_lag_years: int = Field(0, ge=0, le=50)
-    moving_cost_per_staff: float = Field(1500.0, ge=0)
+    moving_cost_per_staff: float = Field(1500.0, ge=0, le=1_000_000)
     host_rent_share: float = Field(1.0, ge=0.0, le=1.0)
     # Freeholds still held at the horizon's end are worth their net sale value then.
     residual_value: bool = True
@@ -155,9 +204,17 @@ class FinanceSettings(_Strict):
     @classmethod
     def _budget_per_year(cls, value):
         amounts = value.values() if isinstance(value, dict) else [value]
-        if any(a is not None and a < 0 for a in amounts):
-            raise ValueError("budgets must be 0 or more")
+        if any(a is not None and not 0 <= a <= MONEY_MAX for a in amounts):
+            raise ValueError(f"budgets must be from 0 to £{MONEY_MAX:,.0f}")
         return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, start: date) -> date:
+        first, last = START_DATES
+        if not first <= start <= last:
+            raise ValueError(f"expected a date from {first} to {last}, found {start}")
+        return start
 
     @property
     def horizon_end(self) -> date:
@@ -175,7 +232,7 @@ class StandardSettings(_Strict):
     #: Shown on maps and in reports; by default the name in plain words.
     label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
-    minutes: float = Field(gt=0)
+    minutes: float = Field(gt=0, le=MINUTES_MAX)
     rule: Literal["share", "all", "no_worse_than_today"] = "share"
     share: float = Field(1.0, ge=0.0, le=1.0)
 
@@ -192,7 +249,7 @@ class AccessSettings(_Strict):
     #: Shown on maps and in reports; by default the name in plain words.
     label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
-    minutes: float = Field(gt=0)
+    minutes: float = Field(gt=0, le=MINUTES_MAX)
     rule: Literal["share", "no_worse_than_today"] = "share"
     share: float = Field(0.9, ge=0.0, le=1.0)
 
@@ -208,12 +265,12 @@ class RulesSettings(_Strict):
     allow_moves: bool = True
     allow_disposals: bool = True
     allow_new_builds: bool = False
-    max_move_km: float | None = Field(None, gt=0)
+    max_move_km: float | None = Field(None, gt=0, le=DISTANCE_KM_MAX)
     capabilities: dict[str, list[str]] = Field(default_factory=dict)
     incompatible: list[tuple[str, str]] = Field(default_factory=list)
     candidate_sites: dict[str, list[str]] = Field(default_factory=dict)
     partners_no_worse_off: bool = False
-    partner_npv_floor: float = 0.0
+    partner_npv_floor: float = Field(0.0, ge=-MONEY_MAX, le=MONEY_MAX)
     # Also solve with partners_no_worse_off the other way, and report both plans side by side.
     compare_no_worse_off: bool = False
     lease_exit_at_break_only: bool = True
@@ -240,9 +297,9 @@ class SolverSettings(_Strict):
     """Which MILP solver, and when it may stop."""
 
     name: Literal["highs", "cbc"] = "highs"
-    time_limit_seconds: float = Field(60.0, gt=0)
+    time_limit_seconds: float = Field(60.0, gt=0, le=TIME_LIMIT_SECONDS_MAX)
     mip_gap: float = Field(1e-4, ge=0.0, lt=1.0)
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1, le=1024)
     #: Improve today's plan neighbourhood by neighbourhood before the full solve; "auto" does
     #: so for models of more than 3,000 allowed (service, site) pairs, where the full model
     #: alone can stall at its root.
@@ -268,7 +325,7 @@ class ProgrammeSettings(_Strict):
 class Scenario(_Strict):
     """One planning scenario. See ``scenarios/*.yaml`` and README for every key."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=100)
     description: str = ""
     estate: Path | None = None
     demand: DemandSettings = Field(default_factory=DemandSettings)
@@ -340,23 +397,136 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
         for key in keys[:-1]:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict) and isinstance(node.get(keys[-1]), str):
-            path = Path(node[keys[-1]]).expanduser()
+            path = Path(node[keys[-1]])
+            try:
+                path = path.expanduser()
+            except RuntimeError:  # "~someone" with no such user: the schema reports the path
+                pass
             node[keys[-1]] = str(path if path.is_absolute() else (folder / path).resolve())
 
 
+class _RepeatedKey(yaml.YAMLError):
+    """A mapping names one key twice; YAML itself would keep the last silently."""
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """Safe YAML that refuses repeated keys and leaves dates as text for the schema to check."""
+
+
+# Without the timestamp resolver "2026-02-30" stays text, so the schema reports it by key
+# (PyYAML would raise a bare ValueError while reading).
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping_without_repeats(loader: _ScenarioLoader, node: yaml.MappingNode):
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys brought in by "<<" may be overridden: that is their purpose
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            seen = key in first_line
+        except TypeError:  # an unhashable key: construct_yaml_map reports it
+            continue
+        line = key_node.start_mark.line + 1
+        if seen:
+            raise _RepeatedKey(
+                f"line {line}: the key '{key}' appears twice in one mapping (first on line "
+                f"{first_line[key]}); YAML would keep only the last, so remove one of them"
+            )
+        first_line[key] = line
+    yield from loader.construct_yaml_map(node)
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_repeats)
+
+
+def _check_values(path: Path, data: Any) -> None:
+    """Refuse alias bombs, loops, control characters and overlong text, naming the key."""
+    counted: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def visit(value: Any, where: str) -> int:
+        if isinstance(value, str):
+            if control_characters(value):
+                raise ScenarioError(
+                    f"{path}: '{where}': expected text without control characters, "
+                    f"found {printable(repr(value[:80]))}"
+                )
+            if len(value) > TEXT_MAX:
+                raise ScenarioError(
+                    f"{path}: '{where}': expected at most {TEXT_MAX:,} characters, "
+                    f"found {len(value):,}"
+                )
+            return 1
+        if not isinstance(value, (dict, list)):
+            return 1
+        if id(value) in counted:
+            return counted[id(value)]
+        if id(value) in open_nodes:
+            raise ScenarioError(
+                f"{path}: '{where}': expected plain values, found a loop of aliases"
+            )
+        open_nodes.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        size = 1
+        for key, item in items:
+            size += visit(key, where) + visit(item, f"{where}.{key}" if where else str(key))
+            if size > VALUES_MAX:
+                raise ScenarioError(
+                    f"{path}: expected at most {VALUES_MAX:,} values, found more (under "
+                    f"'{where or '(top level)'}'): YAML aliases repeated within each other?"
+                )
+        open_nodes.discard(id(value))
+        counted[id(value)] = size
+        return size
+
+    visit(data, "")
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
+    problem = file_problem(path, str(path), "a scenario file")
+    if problem is not None:
+        found = "not found" if problem.found == "no such file" else problem.found
+        raise ScenarioError(f"{path}: scenario file {found}")
+    size = path.stat().st_size
+    if size > SCENARIO_BYTES_MAX:
+        raise ScenarioError(
+            f"{path}: expected a scenario file of at most {SCENARIO_BYTES_MAX:,} bytes, "
+            f"found {size:,} bytes"
+        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: expected UTF-8 text, found byte 0x{exc.object[exc.start]:02x} at "
+            f"position {exc.start}"
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_ScenarioLoader)
+    except _RepeatedKey as exc:
+        raise ScenarioError(f"{path}, {exc}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: expected YAML nested a few levels deep, found far more"
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
             f"{path}: expected a mapping of scenario keys, found {type(data).__name__}"
         )
+    try:
+        _check_values(path, data)
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: expected YAML nested a few levels deep, found far more"
+        ) from None
     _resolve_paths(data, path.parent)
     for override in (data.get("overrides") or {}).values():
         if isinstance(override, dict):
@@ -417,6 +587,8 @@ def _format_errors(path: Path | str, exc: ValidationError) -> str:
         else:
             found = error.get("input")
             found_text = repr(found) if not isinstance(found, dict) else "a mapping"
+            if len(found_text) > 80:
+                found_text = found_text[:77] + "..."
             lines.append(f"  - '{where}': {error['msg']} (found {found_text})")
     return "\n".join(lines)
 
