@@ -421,7 +421,7 @@ def test_report_command_refuses_bad_targets_and_folders(folders, tmp_path):
     other.write_text("<p>minutes of the last board</p>", encoding="utf-8")
     (tmp_path / "plain").write_text("a file", encoding="utf-8")
     cases = [
-        (("report", tmp_path / "nowhere"), "found no summary.json"),
+        (("report", tmp_path / "nowhere"), "found no such folder"),
         (("report", folder, "--out", folder / "pack.html"), "inside the result folder"),
         (("report", folder, "--out", other), "not replacing it"),
         (("report", folder, "--out", tmp_path / "pack.xlsx"), "ending in .html"),

@@ -312,6 +312,19 @@ def _read_summary(path: Path) -> dict[str, Any]:
     for key, value in summary["solve"].items():
         if isinstance(value, (dict, list)):
             raise _fail(path, f"'solve.{key}' to be a single value", repr(value)[:120])
+    # Maps and reports read the scenario's settings: it must still be a scenario.
+    from pydantic import ValidationError
+
+    from .scenario import Scenario
+
+    try:
+        Scenario.model_validate(summary["scenario"])
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise _fail(
+            path, f"'scenario.{where}' as a scenario has it", f"{error['msg']}"[:200]
+        ) from None
     return summary
 
 
