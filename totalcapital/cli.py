@@ -311,7 +311,7 @@ def run(
     from .maps import scenario_map
     from .pipeline import run_scenario, scenario_inputs
     from .results import RESULT_FILES, write_result
-    from .scenario import load_scenario
+    from .scenario import load_scenario, scenario_files
 
     with _user_errors():
         scenario = load_scenario(scenario_file, overrides=override or [])
@@ -333,6 +333,9 @@ def run(
                 scenario, postcodes=postcodes, cache_dir=_cache_dir(), progress=advance
             )
         record.inputs["scenario"] = scenario_file
+        # The decision record hashes every file the scenario builds on.
+        for depth, base in enumerate(scenario_files(scenario_file)[1:], start=1):
+            record.inputs[f"scenario_base_{depth}"] = base
         run_id = new_run_id()
 
         def workbook(res, staging: Path) -> None:
@@ -361,6 +364,23 @@ def summary(
     with _user_errors():
         result = load_result(folder)
         _print_summary(result)
+
+
+@app.command()
+def programme(
+    folder: Annotated[Path, typer.Argument(help="An output folder written by 'run'.")],
+    by_partner: Annotated[
+        bool, typer.Option("--by-partner", help="One table per partner, not just the totals.")
+    ] = False,
+) -> None:
+    """Print a run's programme: what is sold, spent and saved in each financial year."""
+    from .exports import programme_tables
+    from .results import load_result
+
+    with _user_errors():
+        result = load_result(folder)
+        for table in programme_tables(result, by_partner=by_partner):
+            console.print(table)
 
 
 @app.command()

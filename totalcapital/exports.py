@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -45,6 +46,7 @@ __all__ = [
     "comparison_rich_table",
     "comparison_table",
     "decision_record",
+    "programme_tables",
     "summary_tables",
     "write_decision_record",
     "write_xlsx",
@@ -57,14 +59,32 @@ TOTAL_LABELS = {
     "npv_saving": "NPV saving (£)",
     "annual_saving": "Annual running-cost saving (£/yr)",
     "receipts": "Capital receipts (£)",
-    "capex": "Capital spend (£)",
+    "capital_spend": "Capital spend: builds and moves (£)",
+    "backlog_spent": "Backlog spent on sites kept (£)",
+    "backlog_avoided": "Backlog avoided by disposal (£)",
+    "capex": "Capital spend with backlog (£)",
     "lease_exit_costs": "Lease exit costs (£)",
     "sites_disposed": "Sites disposed",
     "leases_exited": "Leases exited",
     "sites_built": "Sites built",
     "services_moved": "Services moved",
+    "first_year": "First financial year of change",
+    "last_year": "Last financial year of change",
 }
 _COUNT_TOTALS = {"sites_disposed", "leases_exited", "sites_built", "services_moved"}
+_YEAR_TOTALS = {"first_year", "last_year"}
+#: Columns of the programme as the workbook and the terminal show them.
+PROGRAMME_LABELS = {
+    "receipts": "Receipts",
+    "capital_spend": "Capital spend",
+    "backlog_spent": "Backlog spent",
+    "backlog_avoided": "Backlog avoided",
+    "lease_exit_costs": "Lease exits",
+    "running_saving": "Running saving",
+    "rent_change": "Rent change",
+    "net_cash": "Net cash",
+    "cumulative_net_cash": "Cumulative",
+}
 
 SOLVE_LABELS = {
     "solver": "Solver",
@@ -160,7 +180,30 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "weight_covered_after": ("Weight covered after", COUNT_FORMAT),
     "share_before": ("Share covered before", SHARE_FORMAT),
     "share_after": ("Share covered after", SHARE_FORMAT),
+    "share_lowest": ("Lowest share in any year", SHARE_FORMAT),
     "met": ("Standard met", None),
+    "decision_year": ("Financial year of decision", "0"),
+    "build_start_year": ("Build starts (financial year)", "0"),
+    "move_year": ("Financial year of move", "0"),
+    "financial_year": ("Financial year (starting)", "0"),
+    "year_label": ("Financial year", None),
+    "capital_spend": ("Capital spend: builds and moves (£)", MONEY_FORMAT),
+    "backlog_spent": ("Backlog spent (£)", MONEY_FORMAT),
+    "backlog_avoided": ("Backlog avoided (£)", MONEY_FORMAT),
+    "running_saving": ("Running-cost saving (£)", MONEY_FORMAT),
+    "rent_change": ("Rent change (£)", MONEY_FORMAT),
+    "net_cash": ("Net cash against today (£)", MONEY_FORMAT),
+    "cumulative_net_cash": ("Cumulative net cash (£)", MONEY_FORMAT),
+    "payer": ("Pays", None),
+    "payee": ("Receives", None),
+    "amount": ("Amount a year (£)", MONEY_FORMAT),
+    "plan": ("Plan", None),
+    "as_asked": ("As asked", None),
+    "npv_saving": ("NPV saving (£)", MONEY_FORMAT),
+    "partners_losing": ("Partners worse off", None),
+    "npv_lost_by_losers": ("NPV lost by them (£)", MONEY_FORMAT),
+    "transfers_per_year": ("Transfers to make them whole (£/yr)", MONEY_FORMAT),
+    "sites_built": ("Sites built", COUNT_FORMAT),
     "easting": ("Easting", "0"),
     "northing": ("Northing", "0"),
 }
@@ -270,7 +313,9 @@ def _summary_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
         row += 1
         _put(sheet, row, 1, TOTAL_LABELS.get(key, _header(key)))
         cell = _put(sheet, row, 2, _plain(totals[key]))
-        cell.number_format = COUNT_FORMAT if key in _COUNT_TOTALS else MONEY_FORMAT
+        cell.number_format = (
+            "0" if key in _YEAR_TOTALS else COUNT_FORMAT if key in _COUNT_TOTALS else MONEY_FORMAT
+        )
         _put(sheet, row, 3, key)
 
     row += 2
@@ -321,8 +366,110 @@ def _sites_frame(result: ScenarioResult) -> pd.DataFrame:
     return frame.reset_index()
 
 
+def _programme_sheet(sheet: Worksheet, programme: pd.DataFrame) -> None:
+    """The programme for all partners by year, a chart of it, then each partner's years."""
+    _put(sheet, 1, 1, "The programme by financial year, all partners (nominal £)").font = _BOLD
+    total = programme[programme["partner"] == "Total"].drop(columns=["partner"])
+    columns = ["year_label", *PROGRAMME_LABELS]
+    end = _write_frame(sheet, total[columns], start_row=2)
+    if len(total):
+        # Receipts and capital spend as bars, the cumulative net cash as a line, by year.
+        bars = BarChart()
+        bars.title = "Receipts, capital spend and cumulative net cash"
+        bars.y_axis.title = "£"
+        bars.x_axis.title = "Financial year"
+        years = Reference(sheet, min_col=1, min_row=3, max_row=end - 1)
+        for name in ("receipts", "capital_spend"):
+            col = columns.index(name) + 1
+            bars.add_data(
+                Reference(sheet, min_col=col, min_row=2, max_row=end - 1), titles_from_data=True
+            )
+        bars.set_categories(years)
+        line = LineChart()
+        col = columns.index("cumulative_net_cash") + 1
+        line.add_data(
+            Reference(sheet, min_col=col, min_row=2, max_row=end - 1), titles_from_data=True
+        )
+        bars += line
+        bars.width, bars.height = 24, 11
+        sheet.add_chart(bars, f"A{end + 2}")
+    row = end + 26
+    _put(sheet, row, 1, "By partner").font = _BOLD
+    partners = programme[programme["partner"] != "Total"]
+    _write_frame(sheet, partners[["partner", *columns]], start_row=row + 1)
+
+
+def _assumptions(result: ScenarioResult) -> list[tuple[str, Any]]:
+    """What the plan assumed, in plain words, from the resolved scenario."""
+    scenario = result.scenario or {}
+    fin = scenario.get("finance") or {}
+    prog = scenario.get("programme") or {}
+    rules = scenario.get("rules") or {}
+    travel = scenario.get("travel") or {}
+    solver = scenario.get("solver") or {}
+    dated = prog.get("enabled", True)
+    rows: list[tuple[str, Any]] = [
+        ("Scenario", scenario.get("name")),
+        ("Question asked", scenario.get("description")),
+        ("Overrides applied", ", ".join(scenario.get("applied_overrides") or []) or "none"),
+        ("Plan starts", fin.get("start_date")),
+        ("Appraisal horizon (years)", fin.get("horizon_years")),
+        ("Discount rate", fin.get("discount_rate")),
+        (
+            "Planning",
+            f"a programme over {prog.get('years')} financial years"
+            if dated
+            else "timeless: one decision at the start",
+        ),
+        ("Residual value of freeholds at the horizon's end", fin.get("residual_value")),
+        ("Backlog spared on sites let go within (years)", fin.get("backlog_grace_years")),
+        ("Years a new build takes (unless the site says)", prog.get("build_years")),
+        ("Capital budget over the window (£)", fin.get("capital_budget")),
+        ("Capital budget a year (£)", fin.get("capital_budget_per_year")),
+        ("Capital budget a year, per partner (£)", fin.get("partner_capital_budget_per_year")),
+        ("A capital budget counts", ", ".join(fin.get("budget_counts") or [])),
+        ("Share of receipts recycled", fin.get("receipts_recycled_share")),
+        ("Receipts recycled after (years)", fin.get("recycling_lag_years")),
+        ("Disposals a year, at most", prog.get("max_disposals_per_year")),
+        ("Disposals a year, per partner", prog.get("partner_max_disposals_per_year")),
+        ("Moving cost per member of staff (£)", fin.get("moving_cost_per_staff")),
+        ("Guests pay hosts this share of running cost", fin.get("host_rent_share")),
+        ("Partners no worse off", rules.get("partners_no_worse_off")),
+        ("Leases given up only at a break or their end", rules.get("lease_exit_at_break_only")),
+        ("New builds allowed", rules.get("allow_new_builds")),
+        ("Travel times", travel.get("method")),
+        ("Solver", solver.get("name")),
+        ("Time limit (s)", solver.get("time_limit_seconds")),
+        ("Relative gap at which the solver may stop", solver.get("mip_gap")),
+    ]
+    for kind in ("standards", "access"):
+        for item in scenario.get(kind) or []:
+            rule = str(item.get("rule", "")).replace("_", " ")
+            if item.get("rule") == "share":
+                rule += f" {float(item.get('share', 0)):.0%}"
+            types = ", ".join(item.get("service_types") or [])
+            rows.append(
+                (
+                    f"{'Standard' if kind == 'standards' else 'Access rule'}: "
+                    f"{item.get('label') or item.get('name')}",
+                    f"{types} within {item.get('minutes')} minutes, {rule}, in every year",
+                )
+            )
+    return rows
+
+
+def _assumptions_sheet(sheet: Worksheet, result: ScenarioResult) -> None:
+    _put(sheet, 1, 1, "Assumptions").font = Font(bold=True, size=14)
+    for row, (label, value) in enumerate(_assumptions(result), start=3):
+        _put(sheet, row, 1, label).font = _BOLD
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+        _put(sheet, row, 2, "none" if value is None else value)
+
+
 def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the run's workbook: summary, disposals, moves, ledger, coverage, sites.
+    """Write the run's workbook: summary, Programme (with a chart), disposals, moves, ledger,
+    coverage, sites, compensation and fair shares (when there are any), Assumptions.
 
     Parameters
     ----------
@@ -346,9 +493,16 @@ def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
     _write_frame(workbook.create_sheet("ledger"), result.ledger.reset_index())
     _write_frame(workbook.create_sheet("coverage"), result.coverage)
     _write_frame(workbook.create_sheet("sites"), _sites_frame(result))
+    if result.programme is not None:
+        _programme_sheet(workbook.create_sheet("Programme", 1), result.programme)
+    if result.compensation is not None and not result.compensation.empty:
+        _write_frame(workbook.create_sheet("compensation"), result.compensation)
+    if result.fair_shares is not None:
+        _write_frame(workbook.create_sheet("fair shares"), result.fair_shares)
+    _assumptions_sheet(workbook.create_sheet("Assumptions"), result)
     for sheet in workbook.worksheets:
         _fit_widths(sheet)
-        if sheet.title not in {"summary", "disposals"}:
+        if sheet.title not in {"summary", "disposals", "Programme", "Assumptions"}:
             sheet.freeze_panes = "B2"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -507,9 +661,10 @@ def decision_record(
         JSON-able: ``created_at`` (UTC ISO 8601), ``scenario_name``, ``inputs``
         (path, bytes, sha256 for each), ``scenario`` (the full resolved scenario),
         ``solver``, ``status``, ``solver_status``, ``objective``, ``gap``,
-        ``best_bound``, ``travel_method``, ``times_seconds`` (the solver's build and
-        solve times plus ``timings``), ``totals``, ``packages`` (versions) and
-        ``platform``.
+        ``best_bound``, ``verification``, ``travel_method``, ``times_seconds`` (the solver's
+        build and solve times plus ``timings``), ``totals``, ``decisions`` (every site's
+        decision and financial year, every move and its year), ``packages`` (versions) and
+        ``platform``. Give the scenario's ``base:`` files in ``inputs`` too, so each is hashed.
     """
     solve = result.solve or {}
     times = {k: _plain(solve[k]) for k in ("build_seconds", "solve_seconds") if k in solve}
@@ -529,6 +684,7 @@ def decision_record(
         "travel_method": _plain(solve.get("travel_method")),
         "times_seconds": times,
         "totals": _jsonable(result.totals),
+        "decisions": _decisions(result),
         "packages": _package_versions(),
         "platform": {
             "system": platform.platform(),
@@ -536,6 +692,32 @@ def decision_record(
             "python_implementation": platform.python_implementation(),
         },
     }
+
+
+def _decisions(result: ScenarioResult) -> dict[str, list[dict[str, Any]]]:
+    """Every site's decision and year, and every service's move and year."""
+    sites = result.sites
+    site_rows = [
+        {
+            "site_id": str(site_id),
+            "name": _plain(row.get("name")),
+            "owner": _plain(row.get("owner")),
+            "decision": _plain(row.get("decision")),
+            "financial_year": _plain(row.get("decision_year")),
+            "build_starts": _plain(row.get("build_start_year")),
+        }
+        for site_id, row in sites.iterrows()
+    ]
+    move_rows = [
+        {
+            "service_id": _plain(row.get("service_id")),
+            "from_site": _plain(row.get("from_site")),
+            "to_site": _plain(row.get("to_site")),
+            "financial_year": _plain(row.get("move_year")),
+        }
+        for _, row in result.moves.iterrows()
+    ]
+    return {"sites": site_rows, "moves": move_rows}
 
 
 def _jsonable(value: Any) -> Any:
@@ -571,6 +753,11 @@ def _money(value: Any) -> str:
     if math.isnan(number):
         return "–"
     return f"-£{abs(number):,.0f}" if number < 0 else f"£{number:,.0f}"
+
+
+def _year(value: Any) -> str:
+    number = _number(value)
+    return "–" if math.isnan(number) else f"{int(number)}-{(int(number) + 1) % 100:02d}"
 
 
 def _share(value: Any) -> str:
@@ -678,7 +865,14 @@ def _disposal_table(result: ScenarioResult) -> Table:
 def _totals_table(result: ScenarioResult) -> Table:
     totals = result.totals or {}
     rows = [
-        [label, _count(totals[key]) if key in _COUNT_TOTALS else _money(totals[key])]
+        [
+            label,
+            _year(totals[key])
+            if key in _YEAR_TOTALS
+            else _count(totals[key])
+            if key in _COUNT_TOTALS
+            else _money(totals[key]),
+        ]
         for key, label in TOTAL_LABELS.items()
         if key in totals
     ]
@@ -700,6 +894,7 @@ def _coverage_table(result: ScenarioResult) -> Table:
                 _share(row.get("target_share")),
                 _share(row.get("share_before")),
                 _share(row.get("share_after")),
+                _share(row.get("share_lowest", row.get("share_after"))),
                 Text("yes", style="green") if met else Text("NO", style="bold red"),
             ]
         )
@@ -710,6 +905,7 @@ def _coverage_table(result: ScenarioResult) -> Table:
         ("Target", True),
         ("Before", True),
         ("After", True),
+        ("Lowest", True),
         ("Met", False),
     ]
     return _table("Response standards and access, before and after", headers, rows)
@@ -734,6 +930,74 @@ def _solver_table(result: ScenarioResult) -> Table:
     return _table("Solver", [("Item", False), ("Value", True)], rows, show_header=False)
 
 
+def programme_tables(result: ScenarioResult, by_partner: bool = False) -> list[Table]:
+    """The programme by financial year (all partners; with ``by_partner``, each too), and
+    any compensation and fair-shares comparison."""
+    tables: list[Table] = []
+    programme = result.programme
+    if programme is None or programme.empty:
+        return tables
+    partners = ["Total"]
+    if by_partner:
+        partners += sorted(p for p in programme["partner"].unique() if p != "Total")
+    shown = ["receipts", "capital_spend", "lease_exit_costs", "running_saving", "net_cash"]
+    shown.append("cumulative_net_cash")
+    headers = [("Year", True)] + [(PROGRAMME_LABELS[c], True) for c in shown]
+    for partner in partners:
+        rows_of = programme[programme["partner"] == partner]
+        rows: list[Any] = [
+            [row["year_label"]] + [_money(row[c]) for c in shown] for _, row in rows_of.iterrows()
+        ]
+        rows.append(_SECTION)
+        rows.append(
+            [Text("Window", style="bold")]
+            + [_money(rows_of[c].sum()) if c != "cumulative_net_cash" else "" for c in shown]
+        )
+        who = "all partners" if partner == "Total" else partner
+        tables.append(
+            _table(
+                f"Programme by financial year, {who} — {result.name}",
+                headers,
+                rows,
+                caption="Net cash against today also counts backlog avoided and rent "
+                "between partners (programme.csv has every column).",
+            )
+        )
+    compensation = result.compensation
+    if compensation is not None and not compensation.empty:
+        paid = compensation.groupby(["payer", "payee"], sort=True)
+        rows = [
+            [
+                payer,
+                payee,
+                _money(group["amount"].iloc[0]),
+                f"{group['year_label'].iloc[0]} to {group['year_label'].iloc[-1]}",
+            ]
+            for (payer, payee), group in paid
+        ]
+        headers = [("Pays", False), ("Receives", False), ("A year", True), ("Years", False)]
+        tables.append(_table("Compensation that leaves every partner no worse off", headers, rows))
+    fair = result.fair_shares
+    if fair is not None and not fair.empty:
+        rows = [
+            [
+                row["plan"] + (" (as asked)" if str(row["as_asked"]) == "True" else ""),
+                _money(row["npv_saving"]),
+                row["partners_losing"] or "none",
+                _money(row["transfers_per_year"]),
+            ]
+            for _, row in fair.iterrows()
+        ]
+        headers = [
+            ("Plan", False),
+            ("NPV saving", True),
+            ("Worse off", False),
+            ("Transfers a year", True),
+        ]
+        tables.append(_table("Fair shares: both plans", headers, rows))
+    return tables
+
+
 def summary_tables(result: ScenarioResult) -> list[Table]:
     """Rich tables for ``totalcapital run`` and ``summary``.
 
@@ -750,6 +1014,7 @@ def summary_tables(result: ScenarioResult) -> list[Table]:
         *_partner_tables(result),
         _disposal_table(result),
         _totals_table(result),
+        *programme_tables(result),
         _coverage_table(result),
         _solver_table(result),
     ]

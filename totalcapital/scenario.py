@@ -622,6 +622,20 @@ def build_scenario(
         raise ScenarioError(_format_errors(source, exc)) from None
 
 
+def scenario_files(path: str | Path) -> list[Path]:
+    """The scenario file and every ``base:`` file it builds on, nearest first."""
+    files: list[Path] = []
+    path = Path(path).resolve()
+    while True:
+        files.append(path)
+        base = _read_yaml(path).get("base")
+        if not isinstance(base, str):
+            return files
+        path = (path.parent / base).resolve()
+        if path in files:
+            return files
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Read a scenario YAML file (following ``base`` files) and apply named overrides.
 
