@@ -1,8 +1,9 @@
-"""The ``totalcapital`` command: validate, run, summary, compare, map, import-osm.
+"""The ``totalcapital`` command: validate, run, summary, compare, map, sweep, frontier, import-osm.
 
 A thin layer over the library: it configures logging, shows progress, prints rich
 tables, and turns every user error into one readable message and a non-zero exit
-(1 bad input, 3 infeasible scenario, 4 no solution from the solver).
+(1 bad input, 3 infeasible scenario, 4 no solution from the solver, 5 some points of a
+sweep or frontier failed).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,7 @@ app = typer.Typer(
 EXIT_BAD_INPUT = 1
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
+EXIT_POINTS_FAILED = 5
 
 # Options shared by several commands.
 SelfContained = Annotated[
@@ -49,6 +51,18 @@ SelfContained = Annotated[
 Tiles = Annotated[bool, typer.Option(help="Add OpenStreetMap base tiles to the map.")]
 Postcodes = Annotated[
     Path | None, typer.Option(help="OS Code-Point Open CSV or folder for postcode-only rows.")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler (default: start a local cluster)."),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="Worker processes of the local cluster (default: one per core)."),
+]
+MemoryLimit = Annotated[
+    str,
+    typer.Option(help="Memory per local worker, e.g. 4GiB ('auto': the machine's, shared)."),
 ]
 
 console = Console(soft_wrap=True)
@@ -184,10 +198,8 @@ def run(
     tiles: Tiles = True,
 ) -> None:
     """Solve a scenario; write its tables, workbook, decision record and map; print the summary."""
-    from .exports import decision_record, write_decision_record, write_xlsx
     from .maps import scenario_map
-    from .pipeline import run_scenario
-    from .results import write_result
+    from .pipeline import run_scenario, save_run
     from .scenario import load_scenario
 
     with _user_errors():
@@ -202,17 +214,7 @@ def run(
                 scenario, postcodes=postcodes, cache_dir=_cache_dir(), progress=advance
             )
         record.inputs["scenario"] = scenario_file
-
-        def workbook(res, folder: Path) -> None:
-            write_xlsx(res, folder / "results.xlsx")
-
-        def decision(res, folder: Path) -> None:
-            write_decision_record(
-                decision_record(res, record.inputs, record.timings),
-                folder / "decision_record.json",
-            )
-
-        folder = write_result(result, output_dir / scenario.name, [workbook, decision])
+        folder = save_run(result, record, output_dir / scenario.name)
         map_path = _write_map_atomically(
             scenario_map(result, tiles=tiles), maps_dir / f"{scenario.name}.html", self_contained
         )
@@ -273,6 +275,238 @@ def map_command(
         target = out or Path("maps") / f"{result.name}.html"
         _write_map_atomically(scenario_map(result, tiles=tiles), target, self_contained)
     console.print(f"Map: {target}")
+
+
+def _points_progress(total: int | None, label: str):
+    """A progress bar over sweep points, and the callback that advances it."""
+    from rich.progress import MofNCompleteColumn
+
+    progress = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=error_console,
+        transient=True,
+        disable=_state["quiet"],
+    )
+    task = progress.add_task(label, total=total)
+    failed = [0]
+
+    def advance(outcome) -> None:
+        failed[0] += not outcome.ok
+        note = f" ({failed[0]} failed)" if failed[0] else ""
+        progress.update(task, advance=1, description=f"{label}{note}")
+
+    return progress, advance
+
+
+def _quiet_dask() -> None:
+    """Importing distributed sets its loggers to INFO; a planner needs only its warnings."""
+    import distributed  # noqa: F401
+
+    logging.getLogger("distributed").setLevel(max(logging.getLogger().level, logging.WARNING))
+
+
+def _money_text(value) -> str:
+    return "" if value is None or value != value else f"£{value:,.0f}"
+
+
+def _share_text(value) -> str:
+    return "" if value is None or value != value else f"{value:.1%}"
+
+
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
+    output_dir: Annotated[
+        Path, typer.Option(help="Results go to OUTPUT_DIR/<sweep name>/.")
+    ] = Path("output"),
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    memory_limit: MemoryLimit = "auto",
+) -> None:
+    """Run a scenario over a grid of overrides, settings and places on Dask; one summary table.
+
+    Finished points are kept on a re-run. Exit 5 when any point failed (see the table).
+    """
+    from .sweep import FAILED_STATUSES, dask_client, load_sweep, run_points, unfinished
+    from .sweep_report import summary_frame, write_summary
+
+    _quiet_dask()
+    with _user_errors():
+        spec = load_sweep(sweep_file)
+        folder = output_dir / spec.name
+        inputs = {"sweep": spec.source, "scenario": spec.scenario_file}
+        progress, advance = _points_progress(len(spec.points), f"Sweep {spec.name}")
+        cluster = dask_client(scheduler, workers, memory_limit)
+        if not unfinished(spec.points, folder):
+            cluster = nullcontext()  # every point finished earlier: no cluster needed
+        with cluster as client, progress:
+            outcomes = run_points(
+                spec.points,
+                folder,
+                client,
+                cache_dir=_cache_dir(),
+                inputs=inputs,
+                on_outcome=advance,
+            )
+        paths = write_summary(spec.columns, outcomes, folder, f"NPV saving by point: {spec.name}")
+    frame = summary_frame(spec.columns, outcomes)
+    failed = frame[frame["status"].isin(FAILED_STATUSES)]
+    shown = frame if len(frame) <= 40 else failed
+    covers = [c for c in frame.columns if c.startswith("cover_")]
+    table = Table(title=f"Sweep {spec.name}: {len(frame)} points", show_lines=False)
+    for column in ("point", *spec.columns, "status", "NPV saving", *covers, "seconds"):
+        table.add_column(column.removeprefix("cover_"), overflow="fold")
+    for values in shown.to_dict(orient="records"):
+        table.add_row(
+            str(values["point"]),
+            *(str(values[c]) for c in spec.columns),
+            values["status"]
+            if not values["message"]
+            else f"{values['status']}: {values['message']}",
+            _money_text(values["npv_saving"]),
+            *(_share_text(values[c]) for c in covers),
+            f"{values['seconds']:.1f}",
+        )
+    console.print(table)
+    kept = sum(o.reused for o in outcomes)
+    n_failed = sum(not o.ok for o in outcomes)
+    console.print(
+        f"{len(outcomes)} points: {len(outcomes) - n_failed} with a plan ({kept} kept from an "
+        f"earlier run), {n_failed} failed. Summary: {paths['xlsx']}, {paths['gpkg']}"
+    )
+    if n_failed:
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
+@app.command("frontier")
+def frontier_command(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    standard: Annotated[
+        str, typer.Option("--standard", help="The standard (or access rule) whose cover to trade.")
+    ],
+    override: Annotated[
+        list[str] | None, typer.Option("--override", "-o", help="Apply a named override.")
+    ] = None,
+    points: Annotated[
+        int | None,
+        typer.Option(
+            "--points", min=1, help="Grid mode: this many evenly spaced covers (default: exact)."
+        ),
+    ] = None,
+    map_point: Annotated[
+        int | None, typer.Option("--map-point", min=1, help="Draw the map of front point N.")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option(help="Results go to OUTPUT_DIR/<scenario>-frontier-<standard>/.")
+    ] = Path("output"),
+    maps_dir: Annotated[Path, typer.Option(help="The chosen point's map goes here.")] = Path(
+        "maps"
+    ),
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    memory_limit: MemoryLimit = "auto",
+    self_contained: SelfContained = False,
+    tiles: Tiles = True,
+) -> None:
+    """The Pareto front of NPV saving against a standard's cover (epsilon-constraint).
+
+    Exact mode walks the front point by point; --points N solves N covers at once. Exit 5
+    when a point failed for a reason other than asking more cover than any plan reaches.
+    """
+    import pandas as pd
+
+    from .frontier import (
+        exact_front,
+        front_table,
+        grid_front,
+        mark_front,
+        point_folder,
+        requirement_path,
+    )
+    from .maps import scenario_map
+    from .results import load_result
+    from .scenario import load_scenario
+    from .sweep import dask_client, run_points
+    from .sweep_report import write_frontier
+
+    exits = {"infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION}
+    _quiet_dask()
+    with _user_errors():
+        scenario = load_scenario(scenario_file, overrides=override or [])
+        requirement_path(scenario, standard)
+        folder = output_dir / f"{scenario.name}-frontier-{standard}"
+        inputs = {"scenario": scenario_file.resolve()}
+        total = None if points is None else points + 1
+        progress, advance = _points_progress(total, f"Frontier {standard}")
+        with dask_client(scheduler, workers, memory_limit) as client, progress:
+
+            def run(chosen):
+                return run_points(
+                    chosen,
+                    folder,
+                    client,
+                    cache_dir=_cache_dir(),
+                    inputs=inputs,
+                    on_outcome=advance,
+                )
+
+            if points is None:
+                outcomes, step = exact_front(scenario, standard, folder / "points", run)
+            else:
+                outcomes, step = grid_front(scenario, standard, folder / "points", run, points)
+        if not outcomes[0].ok:
+            error_console.print(
+                f"[bold red]The cheapest plan failed ({outcomes[0].status}):[/] "
+                f"{outcomes[0].message}",
+                highlight=False,
+            )
+            raise typer.Exit(exits.get(outcomes[0].status, EXIT_BAD_INPUT))
+        table = front_table(mark_front(outcomes, standard), standard)
+        paths = write_frontier(table, folder, standard)
+    rich_table = Table(title=f"Pareto front: NPV saving against {standard} cover (step {step:g})")
+    for column in (
+        "front point",
+        "cover at least",
+        "covered",
+        "share",
+        "NPV saving",
+        "status",
+        "note",
+    ):
+        rich_table.add_column(column, overflow="fold")
+    for row in table.to_dict(orient="records"):
+        number, covered = row["front_point"], row["cover_weight"]
+        rich_table.add_row(
+            "" if number is None or number is pd.NA else str(number),
+            f"{row['min_cover']:,.6g}",
+            "" if covered != covered else f"{covered:,.6g}",
+            _share_text(row["cover_share"]),
+            _money_text(row["npv_saving"]),
+            row["status"],
+            row["note"],
+        )
+    console.print(rich_table)
+    on_front = int(table["on_front"].sum())
+    dropped = int((table["cover_weight"].notna() & ~table["on_front"]).sum())
+    console.print(
+        f"{on_front} points on the front, {dropped} dominated or repeated point(s) dropped. "
+        f"Table: {paths['xlsx']}"
+    )
+    if map_point is not None:
+        with _user_errors():
+            chosen = load_result(point_folder(folder, table, map_point))
+            map_path = _write_map_atomically(
+                scenario_map(chosen, tiles=tiles),
+                maps_dir / f"{scenario.name}-frontier-{standard}-{map_point}.html",
+                self_contained,
+            )
+        console.print(f"Map of front point {map_point}: {map_path}")
+    beyond = table["note"].str.startswith("beyond reach")
+    if ((table["cover_weight"].isna()) & ~beyond).any():
+        raise typer.Exit(EXIT_POINTS_FAILED)
 
 
 @app.command("import-osm")

@@ -23,12 +23,12 @@ from .demand import load_lsoa_demand, load_point_demand
 from .estate import BNG, Estate, load_estate
 from .model import CoLocationModel, Solution
 from .network import RoadNetwork, TravelTimes, compute_travel_times, shortest_minutes
-from .results import ScenarioResult
+from .results import ScenarioResult, write_result
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario"]
+__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario", "save_run"]
 
 # (stage name, fraction of the run done); the CLI turns it into a progress bar.
 Progress = Callable[[str, float], None]
@@ -145,6 +145,30 @@ def run_scenario(
     result = build_result(estate, scenario, solution, demand, travel)
     stage("Done", 1.0)
     return result, record
+
+
+def save_run(
+    result: ScenarioResult,
+    record: RunRecord,
+    folder: Path,
+    extra_writers: list[Callable[[ScenarioResult, Path], None]] | None = None,
+) -> Path:
+    """Write a run's result folder as ``totalcapital run`` does: tables, workbook, decision record.
+
+    The folder is written whole or not at all (see :func:`results.write_result`);
+    ``extra_writers`` add files to it inside the same all-or-nothing write.
+    """
+    from .exports import decision_record, write_decision_record, write_xlsx
+
+    def workbook(res: ScenarioResult, staging: Path) -> None:
+        write_xlsx(res, staging / "results.xlsx")
+
+    def decision(res: ScenarioResult, staging: Path) -> None:
+        write_decision_record(
+            decision_record(res, record.inputs, record.timings), staging / "decision_record.json"
+        )
+
+    return write_result(result, folder, [workbook, decision, *(extra_writers or [])])
 
 
 def build_result(
