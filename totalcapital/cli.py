@@ -357,16 +357,18 @@ def sweep_command(
     shown = frame if len(frame) <= 40 else failed
     covers = [c for c in frame.columns if c.startswith("cover_")]
     table = Table(title=f"Sweep {spec.name}: {len(frame)} points", show_lines=False)
-    for column in ("point", *spec.columns, "status", "NPV saving", *covers, "seconds"):
-        table.add_column(column.removeprefix("cover_"), overflow="fold")
+    headers = ["point", *(c.rsplit(".", 1)[-1] for c in spec.columns), "status"]
+    for column in (*headers, "NPV saving", *(c.removeprefix("cover_") for c in covers), "s"):
+        table.add_column(column, overflow="fold")
     for values in shown.to_dict(orient="records"):
+        saving = values["npv_saving"]
         table.add_row(
             str(values["point"]),
             *(str(values[c]) for c in spec.columns),
             values["status"]
-            if not values["message"]
+            if values["status"] not in FAILED_STATUSES
             else f"{values['status']}: {values['message']}",
-            _money_text(values["npv_saving"]),
+            "" if saving != saving else f"£{saving / 1e6:,.2f}m",
             *(_share_text(values[c]) for c in covers),
             f"{values['seconds']:.1f}",
         )

@@ -187,6 +187,8 @@ def _text(value: Any) -> str:
         return " + ".join(_text(v) for v in value) if value else "none"
     if isinstance(value, Path):
         return value.name
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:.10g}"
     return str(value)
