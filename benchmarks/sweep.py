@@ -6,7 +6,10 @@ under three discount rates and two move limits: 24 points, each a few seconds of
 (proven within 0.1%). The same points are run one after another in this process with
 ``sweep.run_point`` (the same work, result folders included), then as a sweep on a fresh
 ``LocalCluster`` of 2 single-threaded worker processes (cluster start and stop counted).
-HiGHS gets one thread in both. The two runs must agree point by point.
+HiGHS gets one thread in both. The two runs must agree point by point. As a control, the
+same points also run on a bare ``multiprocessing`` pool of 2 processes: on a machine whose
+cores are busy with other work, neither parallel run can beat one-after-another, and the
+control shows it.
 
 Usage::
 
@@ -16,6 +19,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
@@ -110,6 +115,19 @@ def as_a_sweep(spec, folder: Path, workers: int) -> tuple[float, list]:
     return time.perf_counter() - started, outcomes
 
 
+def _run_one(args) -> object:
+    point, folder = args
+    return run_point(point, folder)
+
+
+def in_a_pool(spec, folder: Path, workers: int) -> tuple[float, list]:
+    """The control: the same points on a bare multiprocessing pool (no Dask, no resuming)."""
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        outcomes = pool.map(_run_one, [(p, folder / "points" / p.key) for p in spec.points], 1)
+    return time.perf_counter() - started, outcomes
+
+
 def mean_point(outcomes) -> float:
     return sum(o.seconds for o in outcomes) / len(outcomes)
 
@@ -124,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="Rounds of both runs; even rounds run the sweep first (the machine's load may drift).",
     )
+    parser.add_argument(
+        "--no-pool", action="store_true", help="Skip the bare multiprocessing control."
+    )
     parser.add_argument("--keep", type=Path, help="Keep inputs and results in this folder.")
     args = parser.parse_args(argv)
 
@@ -134,30 +155,43 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(spec.points)} points: {len(SEEDS)} counties of {args.sites} sites x "
         f"{len(RATES)} discount rates x {len(MOVES_KM)} move limits"
     )
-    totals = {"one": 0.0, "sweep": 0.0}
+    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    runs = {
+        "one": ("one after another", lambda base: one_after_another(spec, base / "one")),
+        "sweep": (
+            f"sweep, {args.workers}-worker LocalCluster (start and stop included)",
+            lambda base: as_a_sweep(spec, base / "sweep", args.workers),
+        ),
+        "pool": (
+            f"control: bare multiprocessing pool of {args.workers}",
+            lambda base: in_a_pool(spec, base / "pool", args.workers),
+        ),
+    }
+    order = ["one", "sweep"] + ([] if args.no_pool else ["pool"])
+    totals = dict.fromkeys(order, 0.0)
     for round_ in range(1, args.rounds + 1):
-        base = folder / f"round-{round_}"
-        phases = ["one", "sweep"] if round_ % 2 else ["sweep", "one"]
+        phases = order if round_ % 2 else order[::-1]
         results = {}
         for phase in phases:
-            if phase == "one":
-                results[phase] = one_after_another(spec, base / "one-by-one")
-            else:
-                results[phase] = as_a_sweep(spec, base / "sweep", args.workers)
+            results[phase] = runs[phase][1](folder / f"round-{round_}")
             totals[phase] += results[phase][0]
-        (sequential, one_by_one), (parallel, swept) = results["one"], results["sweep"]
+            seconds, outcomes = results[phase]
+            print(
+                f"round {round_}: {runs[phase][0]}: {seconds:.1f} s "
+                f"(mean point {mean_point(outcomes):.1f} s)"
+            )
+        check(results["one"][1], results["sweep"][1])
         print(
-            f"round {round_} ({' then '.join(phases)}): one after another {sequential:.1f} s "
-            f"(mean point {mean_point(one_by_one):.1f} s); sweep on {args.workers} workers, "
-            f"cluster start and stop included, {parallel:.1f} s (mean point "
-            f"{mean_point(swept):.1f} s); ratio {sequential / parallel:.2f}x"
+            f"round {round_}: ratio one-after-another / sweep = "
+            f"{results['one'][0] / results['sweep'][0]:.2f}x"
         )
-        check(one_by_one, swept)
-    print(f"statuses {sorted({o.status for o in one_by_one})}")
-    print(
-        f"total: one after another {totals['one']:.1f} s, sweep {totals['sweep']:.1f} s, "
-        f"ratio one-after-another / sweep = {totals['one'] / totals['sweep']:.2f}x"
-    )
+    print(f"statuses {sorted({o.status for o in results['one'][1]})}")
+    print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    line = ", ".join(f"{runs[p][0]} {totals[p]:.1f} s" for p in order)
+    print(f"total over {args.rounds} round(s): {line}")
+    print(f"ratio one-after-another / sweep = {totals['one'] / totals['sweep']:.2f}x")
+    if "pool" in totals:
+        print(f"ratio one-after-another / bare pool = {totals['one'] / totals['pool']:.2f}x")
     if args.keep is None:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

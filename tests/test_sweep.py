@@ -149,6 +149,26 @@ def test_points_address_settings_lists_by_name_and_places(tmp_path):
     assert by_values[(12, "north")].key.startswith("12_1_5_north-")
 
 
+def test_places_by_authority_replace_the_lsoa_selection(tmp_path):
+    sweep = write_yaml(
+        tmp_path / "authorities.yaml",
+        {
+            "scenario": str(SCENARIOS / "rutland.yaml"),
+            "places": {"authorities": ["E06000017", "E07000167"]},
+        },
+    )
+    spec = load_sweep(sweep)
+    assert spec.name == "authorities" and spec.columns == ("place",)
+    lsoa = {p.values["place"]: p.scenario.demand.lsoa for p in spec.points}
+    assert {code: s.authorities for code, s in lsoa.items()} == {
+        "E06000017": ["E06000017"],
+        "E07000167": ["E07000167"],
+    }
+    # The rest of the LSOA settings stay the base scenario's.
+    base = load_scenario(SCENARIOS / "rutland.yaml").demand.lsoa
+    assert all(s.centroids == base.centroids for s in lsoa.values())
+
+
 # --------------------------------------------------------------------------- sweeps on Dask
 
 
