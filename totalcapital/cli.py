@@ -1,4 +1,5 @@
-"""The ``totalcapital`` command: validate, run, summary, compare, map, report, import-osm.
+"""The ``totalcapital`` command: validate, run, summary, programme, compare, map, report,
+sweep, frontier, import-osm.
 
 A thin layer over the library: it configures logging, shows progress, prints rich
 tables, and turns every user error into one readable message and a documented exit code:
@@ -6,7 +7,7 @@ tables, and turns every user error into one readable message and a documented ex
     0 done; 1 bad input (or an output it will not overwrite); 2 usage error (an unknown
     option, a missing argument); 3 infeasible scenario; 4 no solution from the solver;
     5 internal error (a fault in totalcapital: the traceback goes to a log file);
-    130 interrupted (Ctrl-C).
+    6 some points of a sweep or frontier failed (the others are kept); 130 interrupted.
 
 User text is always printed as text: never read as Rich markup, control characters escaped.
 """
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -48,7 +49,22 @@ EXIT_USAGE = 2
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
 EXIT_INTERNAL = 5
+EXIT_POINTS_FAILED = 6
 EXIT_INTERRUPTED = 130
+
+# Options of the sweep and frontier commands.
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler (default: start a local cluster)."),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="Worker processes of the local cluster (default: one per core)."),
+]
+MemoryLimit = Annotated[
+    str,
+    typer.Option(help="Memory per local worker, e.g. 4GiB ('auto': the machine's, shared)."),
+]
 
 console = Console(soft_wrap=True)
 error_console = Console(stderr=True, soft_wrap=True)
@@ -247,6 +263,11 @@ def validate(
     )
 
 
+def _add_text_row(table: Table, *cells: object) -> None:
+    """A table row of plain text: cells are never read as markup (they may hold user text)."""
+    table.add_row(*(Text(printable("" if cell is None else str(cell))) for cell in cells))
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description:<18}"),
@@ -307,10 +328,9 @@ def run(
         output_lock,
         refuse_outputs_over_inputs,
     )
-    from .exports import decision_record, write_decision_record, write_xlsx
     from .maps import scenario_map
-    from .pipeline import run_scenario, scenario_inputs
-    from .results import RESULT_FILES, write_result
+    from .pipeline import run_scenario, save_run, scenario_inputs
+    from .results import RESULT_FILES
     from .scenario import load_scenario, scenario_files
 
     with _user_errors():
@@ -337,18 +357,9 @@ def run(
         for depth, base in enumerate(scenario_files(scenario_file)[1:], start=1):
             record.inputs[f"scenario_base_{depth}"] = base
         run_id = new_run_id()
-
-        def workbook(res, staging: Path) -> None:
-            write_xlsx(res, staging / "results.xlsx")
-
-        def decision(res, staging: Path) -> None:
-            entry = decision_record(res, record.inputs, record.timings)
-            entry["run_id"] = run_id
-            write_decision_record(entry, staging / "decision_record.json")
-
         # One lock over the tables and the map: runs to one output never mix their files.
         with output_lock(folder):
-            write_result(result, folder, [workbook, decision], run_id=run_id)
+            save_run(result, record, folder, run_id=run_id)
             _write_map_atomically(scenario_map(result, tiles=tiles), map_path, run_id)
     _print_summary(result)
     _say("Results:", "", f"{folder}    Map: {map_path}", console)
@@ -453,7 +464,246 @@ def report(
         result = load_result(folder)
         target = check_target(out or Path("reports") / f"{result.name}.html", folder, result)
         write_board_pack(result, target)
-    console.print(f"Board pack: {target}")
+    _say("Board pack:", "", target, console)
+
+
+def _points_progress(total: int | None, label: str):
+    """A progress bar over sweep points, and the callback that advances it."""
+    from rich.progress import MofNCompleteColumn
+
+    progress = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=error_console,
+        transient=True,
+        disable=_state["quiet"],
+    )
+    task = progress.add_task(label, total=total)
+    failed = [0]
+
+    def advance(outcome) -> None:
+        failed[0] += not outcome.ok
+        note = f" ({failed[0]} failed)" if failed[0] else ""
+        progress.update(task, advance=1, description=f"{label}{note}")
+
+    return progress, advance
+
+
+def _quiet_dask() -> None:
+    """Importing distributed sets its loggers to INFO; a planner needs only its warnings."""
+    import distributed  # noqa: F401
+
+    logging.getLogger("distributed").setLevel(max(logging.getLogger().level, logging.WARNING))
+
+
+def _money_text(value) -> str:
+    return "" if value is None or value != value else f"£{value:,.0f}"
+
+
+def _share_text(value) -> str:
+    return "" if value is None or value != value else f"{value:.1%}"
+
+
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
+    output_dir: Annotated[
+        Path, typer.Option(help="Results go to OUTPUT_DIR/<sweep name>/.")
+    ] = Path("output"),
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    memory_limit: MemoryLimit = "auto",
+) -> None:
+    """Run a scenario over a grid of overrides, settings and places on Dask; one summary table.
+
+    Finished points are kept on a re-run. Exit 5 when any point failed (see the table).
+    """
+    from .sweep import FAILED_STATUSES, dask_client, load_sweep, run_points, unfinished
+    from .sweep_report import summary_frame, write_summary
+
+    _quiet_dask()
+    with _user_errors():
+        spec = load_sweep(sweep_file)
+        folder = output_dir / spec.name
+        inputs = {"sweep": spec.source, "scenario": spec.scenario_file}
+        progress, advance = _points_progress(len(spec.points), f"Sweep {spec.name}")
+        cluster = dask_client(scheduler, workers, memory_limit)
+        if not unfinished(spec.points, folder):
+            cluster = nullcontext()  # every point finished earlier: no cluster needed
+        with cluster as client, progress:
+            outcomes = run_points(
+                spec.points,
+                folder,
+                client,
+                cache_dir=_cache_dir(),
+                inputs=inputs,
+                on_outcome=advance,
+            )
+        paths = write_summary(spec.columns, outcomes, folder, f"NPV saving by point: {spec.name}")
+    frame = summary_frame(spec.columns, outcomes)
+    failed = frame[frame["status"].isin(FAILED_STATUSES)]
+    shown = frame if len(frame) <= 40 else failed
+    covers = [c for c in frame.columns if c.startswith("cover_")]
+    table = Table(title=f"Sweep {spec.name}: {len(frame)} points", show_lines=False)
+    headers = ["point", *(c.rsplit(".", 1)[-1] for c in spec.columns), "status"]
+    for column in (*headers, "NPV saving", *(c.removeprefix("cover_") for c in covers), "s"):
+        table.add_column(column, overflow="fold")
+    for values in shown.to_dict(orient="records"):
+        saving = values["npv_saving"]
+        _add_text_row(
+            table,
+            str(values["point"]),
+            *(str(values[c]) for c in spec.columns),
+            values["status"]
+            if values["status"] not in FAILED_STATUSES
+            else f"{values['status']}: {values['message']}",
+            "" if saving != saving else f"£{saving / 1e6:,.2f}m",
+            *(_share_text(values[c]) for c in covers),
+            f"{values['seconds']:.1f}",
+        )
+    console.print(table)
+    kept = sum(o.reused for o in outcomes)
+    n_failed = sum(not o.ok for o in outcomes)
+    console.print(
+        Text(
+            f"{len(outcomes)} points: {len(outcomes) - n_failed} with a plan ({kept} kept from "
+            f"an earlier run), {n_failed} failed. Summary: {paths['xlsx']}, {paths['gpkg']}"
+        )
+    )
+    if n_failed:
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
+@app.command("frontier")
+def frontier_command(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    standard: Annotated[
+        str, typer.Option("--standard", help="The standard (or access rule) whose cover to trade.")
+    ],
+    override: Annotated[
+        list[str] | None, typer.Option("--override", "-o", help="Apply a named override.")
+    ] = None,
+    points: Annotated[
+        int | None,
+        typer.Option(
+            "--points", min=1, help="Grid mode: this many evenly spaced covers (default: exact)."
+        ),
+    ] = None,
+    map_point: Annotated[
+        int | None, typer.Option("--map-point", min=1, help="Draw the map of front point N.")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option(help="Results go to OUTPUT_DIR/<scenario>-frontier-<standard>/.")
+    ] = Path("output"),
+    maps_dir: Annotated[Path, typer.Option(help="The chosen point's map goes here.")] = Path(
+        "maps"
+    ),
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    memory_limit: MemoryLimit = "auto",
+    self_contained: SelfContained = False,
+    tiles: Tiles = True,
+) -> None:
+    """The Pareto front of NPV saving against a standard's cover (epsilon-constraint).
+
+    Exact mode walks the front point by point; --points N solves N covers at once. Exit 5
+    when a point failed for a reason other than asking more cover than any plan reaches.
+    """
+    import pandas as pd
+
+    from .frontier import (
+        exact_front,
+        front_table,
+        grid_front,
+        mark_front,
+        point_folder,
+        requirement_path,
+    )
+    from .maps import scenario_map
+    from .results import load_result
+    from .scenario import load_scenario
+    from .sweep import dask_client, run_points
+    from .sweep_report import write_frontier
+
+    exits = {"infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION}
+    _quiet_dask()
+    with _user_errors():
+        scenario = load_scenario(scenario_file, overrides=override or [])
+        requirement_path(scenario, standard)
+        folder = output_dir / f"{scenario.name}-frontier-{standard}"
+        inputs = {"scenario": scenario_file.resolve()}
+        total = None if points is None else points + 1
+        progress, advance = _points_progress(total, f"Frontier {standard}")
+        with dask_client(scheduler, workers, memory_limit) as client, progress:
+
+            def run(chosen):
+                return run_points(
+                    chosen,
+                    folder,
+                    client,
+                    cache_dir=_cache_dir(),
+                    inputs=inputs,
+                    on_outcome=advance,
+                )
+
+            if points is None:
+                outcomes, step = exact_front(scenario, standard, folder / "points", run)
+            else:
+                outcomes, step = grid_front(scenario, standard, folder / "points", run, points)
+        if not outcomes[0].ok:
+            error_console.print(
+                f"[bold red]The cheapest plan failed ({outcomes[0].status}):[/] "
+                f"{outcomes[0].message}",
+                highlight=False,
+            )
+            raise typer.Exit(exits.get(outcomes[0].status, EXIT_BAD_INPUT))
+        table = front_table(mark_front(outcomes, standard), standard)
+        paths = write_frontier(table, folder, standard)
+    rich_table = Table(title=f"Pareto front: NPV saving against {standard} cover (step {step:g})")
+    for column in (
+        "front point",
+        "cover at least",
+        "covered",
+        "share",
+        "NPV saving",
+        "status",
+        "note",
+    ):
+        rich_table.add_column(column, overflow="fold")
+    for row in table.to_dict(orient="records"):
+        number, covered = row["front_point"], row["cover_weight"]
+        _add_text_row(
+            rich_table,
+            "" if number is None or number is pd.NA else str(number),
+            f"{row['min_cover']:,.6g}",
+            "" if covered != covered else f"{covered:,.6g}",
+            _share_text(row["cover_share"]),
+            _money_text(row["npv_saving"]),
+            row["status"],
+            row["note"],
+        )
+    console.print(rich_table)
+    on_front = int(table["on_front"].sum())
+    dropped = int((table["cover_weight"].notna() & ~table["on_front"]).sum())
+    console.print(
+        Text(
+            f"{on_front} points on the front, {dropped} dominated or repeated point(s) "
+            f"dropped. Table: {paths['xlsx']}"
+        )
+    )
+    if map_point is not None:
+        with _user_errors():
+            chosen = load_result(point_folder(folder, table, map_point))
+            map_path = _write_map_atomically(
+                scenario_map(chosen, tiles=tiles),
+                maps_dir / f"{scenario.name}-frontier-{standard}-{map_point}.html",
+            )
+        _say(f"Map of front point {map_point}:", "", map_path, console)
+    beyond = table["note"].str.startswith("beyond reach")
+    if ((table["cover_weight"].isna()) & ~beyond).any():
+        raise typer.Exit(EXIT_POINTS_FAILED)
 
 
 @app.command("import-osm")

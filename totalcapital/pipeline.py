@@ -23,12 +23,19 @@ from .demand import load_lsoa_demand, load_point_demand
 from .estate import BNG, Estate, check_sites_against_demand, load_estate
 from .model import CoLocationModel, Solution
 from .network import RoadNetwork, TravelTimes, compute_travel_times, shortest_minutes
-from .results import ScenarioResult
+from .results import ScenarioResult, write_result
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunRecord", "build_result", "load_demand", "run_scenario", "scenario_inputs"]
+__all__ = [
+    "RunRecord",
+    "build_result",
+    "load_demand",
+    "run_scenario",
+    "save_run",
+    "scenario_inputs",
+]
 
 # (stage name, fraction of the run done); the CLI turns it into a progress bar.
 Progress = Callable[[str, float], None]
@@ -222,6 +229,32 @@ def fair_shares(
             }
         )
     return pd.DataFrame(rows)
+
+
+def save_run(
+    result: ScenarioResult,
+    record: RunRecord,
+    folder: Path,
+    extra_writers: list[Callable[[ScenarioResult, Path], None]] | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """Write a run's result folder as ``totalcapital run`` does: tables, workbook, decision record.
+
+    The folder is written through its manifest (see :func:`results.write_result`); ``run_id``
+    marks every file of this run, and ``extra_writers`` add files inside the same write.
+    """
+    from .exports import decision_record, write_decision_record, write_xlsx
+
+    def workbook(res: ScenarioResult, staging: Path) -> None:
+        write_xlsx(res, staging / "results.xlsx")
+
+    def decision(res: ScenarioResult, staging: Path) -> None:
+        entry = decision_record(res, record.inputs, record.timings)
+        entry["run_id"] = run_id
+        write_decision_record(entry, staging / "decision_record.json")
+
+    writers = [workbook, decision, *(extra_writers or [])]
+    return write_result(result, folder, writers, run_id=run_id)
 
 
 def build_result(
