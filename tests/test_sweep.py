@@ -92,8 +92,8 @@ def test_sweep_file_problems_are_all_reported_at_once(tmp_path):
     assert "no entry named 'fire_8min' in 'standards'" in message
     assert "fire_10min" in message  # the names that exist
     # The bad value is named once, with where it was.
-    assert "finance.discount_rate" in message and "less than 1" in message
-    assert message.count("less than 1") == 1
+    assert "finance.discount_rate" in message and "less than or equal to 0.25" in message
+    assert message.count("less than or equal to 0.25") == 1
 
     typo = write_yaml(
         tmp_path / "typo.yaml", {"scenario": "colocate.yaml", "grids": {"parameters": {}}}
@@ -206,7 +206,7 @@ def test_sweep_survives_a_killed_point_and_resumes(cluster, tmp_path):
             "name": "resume",
             "scenario": str(SCENARIOS / "colocate.yaml"),
             "grid": {
-                "overrides": [[], "no_budget"],
+                "overrides": [[], "no_capital"],
                 "parameters": {"finance.discount_rate": [0.02, 0.035]},
             },
         },
@@ -217,7 +217,7 @@ def test_sweep_survives_a_killed_point_and_resumes(cluster, tmp_path):
         for p in spec.points
     }
     done, killed = key[((), 0.02)], key[((), 0.035)]
-    no_budget = {key[(("no_budget",), 0.02)], key[(("no_budget",), 0.035)]}
+    no_budget = {key[(("no_capital",), 0.02)], key[(("no_capital",), 0.035)]}
     out = tmp_path / "out"
     points_dir = out / "points"
 
@@ -281,7 +281,7 @@ def test_sweep_command_writes_the_summary_and_exits_5_on_failures(cluster, tmp_p
         {
             "name": "cli",
             "scenario": str(SCENARIOS / "colocate.yaml"),
-            "grid": {"overrides": [[], "no_budget"]},
+            "grid": {"overrides": [[], "no_capital"]},
             "places": {"estates": [str(DEMO), "missing.gpkg"]},
         },
     )
@@ -294,8 +294,8 @@ def test_sweep_command_writes_the_summary_and_exits_5_on_failures(cluster, tmp_p
     assert list(zip(table["overrides"], table["place"], table["status"], strict=True)) == [
         ("none", "malton", "optimal"),
         ("none", "missing", "bad_input"),
-        ("no_budget", "malton", "infeasible"),
-        ("no_budget", "missing", "bad_input"),
+        ("no_capital", "malton", "infeasible"),
+        ("no_capital", "missing", "bad_input"),
     ]
     assert "missing.gpkg" in table.loc[1, "message"]
     ok = table.loc[0]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ScenarioError
-from .model import SHARE_TOLERANCE
+from .model.problem import SHARE_TOLERANCE
 from .scenario import Scenario
 from .sweep import PointOutcome, SweepPoint, make_point
 
