@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         update={"programme": base.programme.model_copy(update={"enabled": False})}
     )
     dated = base.model_copy(
-        update={"programme": base.programme.model_copy(update={"years": args.years})}
+        update={
+            "programme": base.programme.model_copy(update={"enabled": True, "years": args.years})
+        }
     )
     once = run("timeless", estate, timeless, travel, demand)
     phased = run(f"dated ({args.years} years)", estate, dated, travel, demand)

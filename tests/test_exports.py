@@ -27,7 +27,15 @@ def workbook(tmp_path_factory):
 
 
 def test_workbook_has_the_sheets_a_finance_officer_reads(workbook):
-    assert workbook.sheetnames == ["summary", "disposals", "moves", "ledger", "coverage", "sites"]
+    assert workbook.sheetnames == [
+        "summary",
+        "disposals",
+        "moves",
+        "ledger",
+        "coverage",
+        "sites",
+        "Assumptions",
+    ]
 
 
 def test_summary_totals_equal_the_results_totals(workbook):

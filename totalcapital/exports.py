@@ -59,10 +59,10 @@ TOTAL_LABELS = {
     "npv_saving": "NPV saving (£)",
     "annual_saving": "Annual running-cost saving (£/yr)",
     "receipts": "Capital receipts (£)",
-    "capital_spend": "Capital spend: builds and moves (£)",
+    "capital_spend": "Capital spend on builds and moves (£)",
     "backlog_spent": "Backlog spent on sites kept (£)",
     "backlog_avoided": "Backlog avoided by disposal (£)",
-    "capex": "Capital spend with backlog (£)",
+    "capex": "Capital spend (£)",
     "lease_exit_costs": "Lease exit costs (£)",
     "sites_disposed": "Sites disposed",
     "leases_exited": "Leases exited",
@@ -574,7 +574,10 @@ def comparison_table(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
     ra, rb = _partner_receipts(a), _partner_receipts(b)
     for partner in sorted(_ordered_union(ra, rb)):
         rows.append((f"Receipts: {partner} (£)", ra.get(partner, 0.0), rb.get(partner, 0.0)))
-    for key in ("annual_saving", "capex", "lease_exit_costs", "sites_disposed", "leases_exited"):
+    for key in ("annual_saving", "capex", "capital_spend", "lease_exit_costs"):
+        if key in ta or key in tb:
+            total(key)
+    for key in ("sites_disposed", "leases_exited"):
         total(key)
     total("sites_built")
     total("services_moved")

@@ -304,6 +304,9 @@ class SolverSettings(_Strict):
     #: so for models of more than 3,000 allowed (service, site) pairs, where the full model
     #: alone can stall at its root.
     local_search: Literal["auto", "on", "off"] = "auto"
+    #: HiGHS's presolve: "auto" presolves except on a large dated model (over 200,000
+    #: nonzeros), whose presolve cannot be stopped by the time limit.
+    presolve: Literal["auto", "on", "off"] = "auto"
 
 
 class ProgrammeSettings(_Strict):

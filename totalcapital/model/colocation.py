@@ -224,6 +224,7 @@ class CoLocationModel:
         pruned_before: int = 0,
         reasons: Sequence[str] = (),
         local_search: str = "auto",
+        presolve: str = "auto",
         started: float | None = None,
         epochs: dict | None = None,
         calendar: Epochs | None = None,
@@ -275,6 +276,8 @@ class CoLocationModel:
             Improve today's plan neighbourhood by neighbourhood before the full solve
             (:mod:`totalcapital.model.search`); "auto" does so for models of more than
             3,000 allowed (service, site) pairs.
+        presolve : {"auto", "on", "off"}
+            HiGHS's presolve; "auto" skips it on large dated models (see ``SolverOptions``).
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
         epochs : dict, optional
@@ -309,7 +312,7 @@ class CoLocationModel:
             pruned_before=pruned_before,
             epochs=epochs,
         )
-        options = SolverOptions(solver, time_limit, mip_gap, threads, local_search)
+        options = SolverOptions(solver, time_limit, mip_gap, threads, local_search, presolve)
         model = cls(planning, options, reasons=reasons, started=started)
         model.calendar = calendar
         return model

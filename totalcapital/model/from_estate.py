@@ -759,6 +759,7 @@ def estate_arrays(
         "mip_gap": solver.mip_gap,
         "threads": solver.threads,
         "local_search": solver.local_search,
+        "presolve": solver.presolve,
         "reasons": reasons,
         "epochs": {
             **states,
