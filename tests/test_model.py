@@ -569,3 +569,21 @@ def test_todays_plan_is_offered_as_the_start_only_when_allowed():
     }
     locked = CoLocationModel.from_estate(two_sites(), scenario(locks={"dispose_sites": ["B"]}))
     assert locked.today_plan() is None
+
+
+def test_keep_today_keeps_every_point_covered_today():
+    # Fire at A covers D1 (100), at B covers D2 (300); D3 (weight 0) nobody. Either site
+    # sold would take one point's cover away, so both stay.
+    sc = scenario(standards=[fire_standard("keep_today")])
+    model = solve(fire_estate(), sc, FIRE_TIMES, FIRE_DEMAND)
+    assert decisions(model) == KEEP_BOTH
+    req = model.planning.coverage[0]
+    assert req.must_cover.tolist() == [True, True, False]
+    assert req.target_weight == 400.0
+    # A share of 0 only reports: the plan is free to sell B.
+    reporting = solve(
+        fire_estate(), scenario(standards=[fire_standard("share", 0.0)]), FIRE_TIMES, FIRE_DEMAND
+    )
+    assert decisions(reporting) == KEEP_A
+    assert not [r for r in reporting.lp.constraints() if r.name.startswith("share_")]
+    assert reporting.solution.coverage.loc[0, "share_after"] == pytest.approx(0.25)

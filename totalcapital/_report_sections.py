@@ -335,6 +335,8 @@ def _rule_words(item: dict[str, Any]) -> str:
         return "no worse than today"
     if rule == "all":
         return "every demand point"
+    if rule == "keep_today":
+        return "every demand point covered today"
     fraction = number(item.get("share", item.get("target_share")))
     return f"at least {fraction:.0%} of people" if fraction is not None else "a share of people"
 

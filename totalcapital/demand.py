@@ -31,6 +31,8 @@ BNG = "EPSG:27700"
 # London borough (E09), Welsh unitary (W06).
 AUTHORITY_PREFIXES = ("E06", "E07", "E08", "E09", "W06")
 LSOA_PREFIXES = ("E01", "W01")
+#: Names that stand for every LSOA of a nation, in place of listing its authorities.
+NATIONS = {"england": "E01", "wales": "W01"}
 
 # Column name pairs recognised as coordinates in CSV files, with their CRS.
 _COORDINATE_COLUMNS = (
@@ -63,7 +65,8 @@ def load_lsoa_demand(
         ONS mid-year LSOA population estimates: columns ``Area Codes`` and ``All Ages``
         (thousands separators allowed), each local authority row followed by its LSOAs.
     authorities : list of str
-        Local authority codes, e.g. ``["E06000017"]`` for Rutland.
+        Local authority codes, e.g. ``["E06000017"]`` for Rutland, or ``"england"`` /
+        ``"wales"`` for every LSOA of the nation.
 
     Returns
     -------
@@ -93,21 +96,24 @@ def load_lsoa_demand(
     # Each LSOA belongs to the authority row above it.
     authority_of_row = codes.where(is_authority).ffill()
     known = set(codes[is_authority])
+    nations = [NATIONS[code.lower()] for code in authorities if code.lower() in NATIONS]
     for code in authorities:
-        if code not in known:
+        if code not in known and code.lower() not in NATIONS:
             problems.append(
                 Problem(
                     str(population_csv),
                     code,
                     "Area Codes",
-                    "a local authority code (E06/E07/E08/E09/W06...) listed in the file",
+                    "a local authority code (E06/E07/E08/E09/W06...) listed in the file, "
+                    "or 'england' or 'wales'",
                     "no such authority",
                 )
             )
     if problems:
         raise EstateValidationError(problems)
 
-    chosen = population[is_lsoa & authority_of_row.isin(authorities)]
+    in_nation = codes.str[:3].isin(nations)
+    chosen = population[is_lsoa & (authority_of_row.isin(authorities) | in_nation)]
     lsoa = pd.DataFrame(
         {
             "demand_id": codes[chosen.index],

@@ -233,7 +233,7 @@ class StandardSettings(_Strict):
     label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
     minutes: float = Field(gt=0, le=MINUTES_MAX)
-    rule: Literal["share", "all", "no_worse_than_today"] = "share"
+    rule: Literal["share", "all", "keep_today", "no_worse_than_today"] = "share"
     share: float = Field(1.0, ge=0.0, le=1.0)
 
     @model_validator(mode="before")
@@ -250,7 +250,7 @@ class AccessSettings(_Strict):
     label: str = Field("", max_length=120)
     service_types: list[str] = Field(min_length=1)
     minutes: float = Field(gt=0, le=MINUTES_MAX)
-    rule: Literal["share", "no_worse_than_today"] = "share"
+    rule: Literal["share", "keep_today", "no_worse_than_today"] = "share"
     share: float = Field(0.9, ge=0.0, le=1.0)
 
     @model_validator(mode="before")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .formulation import Formulation
-from .problem import PlanningProblem, listed_ids
+from .problem import POINT_RULES, PlanningProblem, listed_ids
 from .solve import LpArrays, SolverOptions, run_solver
 
 __all__ = ["Relaxation", "diagnose", "presolve_reasons", "relax"]
@@ -90,19 +90,19 @@ def presolve_reasons(problem: PlanningProblem) -> list[str]:
             break
     for req in problem.coverage:
         reachable = problem.reachable(req)
-        lost = np.flatnonzero(~reachable & (req.weights > 0))
+        lost = np.flatnonzero(~reachable & req.must_cover)
         achievable = float(req.weights[reachable].sum())
         target = req.target_weight
         total = req.total_weight
         ids = [problem.demand_ids[d] for d in lost]
         lost_weight = float(req.weights[lost].sum())
         providers = ", ".join(req.service_types) or "a provider"
-        if req.rule == "all" and len(lost):
+        if req.rule in POINT_RULES and len(lost):
             reasons.append(
                 f"{req.name}: {lost_weight:,.0f} people at {len(lost)} demand point(s) "
                 f"({listed_ids(ids)}) cannot be reached within {req.minutes:g} minutes "
                 f"from any site allowed to house {providers}; "
-                "the rule 'all' needs every point covered"
+                f"the rule '{req.rule}' needs every such point covered"
             )
         elif achievable + req.tolerance < target:
             reasons.append(
@@ -179,10 +179,8 @@ def _group_label(problem: PlanningProblem, group: str) -> tuple[str, str]:
         return label, unit
     if kind in ("share", "cover"):
         req = problem.coverage[int(rest)]
-        rule = (
-            "everyone"
-            if req.rule == "all"
-            else f"share {req.target_weight / max(req.total_weight, 1e-12):.3f}"
+        rule = {"all": "everyone", "keep_today": "everyone covered today"}.get(
+            req.rule, f"share {req.target_weight / max(req.total_weight, 1e-12):.3f}"
         )
         return f"{req.name} ({rule} within {req.minutes:g} minutes)", "people"
     return "floor space", "m2"

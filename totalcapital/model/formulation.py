@@ -28,7 +28,9 @@ never falls; with ``house`` this lets a service move once, from today's site, an
 ``provides_open[b][g][s]``: provides <= open[s][a(s,e)], which keeps the relaxation from
 spreading one service's cover over many half-open sites.
 ``cover[b][d]``: covered[b][d] <= sum over groups g and sites s reaching d of provides[b][g][s];
-for rule "all" the row is sum(...) >= 1 (points of positive weight) and has no covered variable.
+for rules "all" and "keep_today" the row is sum(...) >= 1 (every point of positive weight, or
+every point covered today) and has no covered variable. A share rule asking for nothing (a
+standard kept only to report cover) adds no rows.
 ``share[b]``: sum_d (w_d / W) covered[b][d] >= (target - tolerance) / W.
 ``hosts[t][k][s]``: housed[k][s] <= hosts[t][s]; ``incompatible[a][b][s]``:
 hosts[a][s] + hosts[b][s] <= 1.
@@ -56,7 +58,7 @@ import numpy as np
 import pulp
 from scipy import sparse
 
-from .problem import CoverageRequirement, Plan, PlanningProblem, side_tolerance
+from .problem import POINT_RULES, CoverageRequirement, Plan, PlanningProblem, side_tolerance
 
 __all__ = ["Formulation", "Slack", "clean_names", "objective_scale_for"]
 
@@ -322,6 +324,10 @@ class Formulation:
             reach_rows.append(reach[useful])
         if not provide_vars:
             return
+        point_rule = req.rule in POINT_RULES
+        if not point_rule and req.target_weight - req.tolerance <= 0:
+            return  # nothing to ask: the requirement only reports cover
+        must_cover = req.must_cover
         # Column d of this matrix lists the provides variables that reach demand point d.
         links = sparse.csc_array(sparse.vstack(reach_rows).astype(bool))
         links.sort_indices()
@@ -330,11 +336,11 @@ class Formulation:
         share_terms: list[tuple[pulp.LpVariable, float]] = []
         for d, demand_name in enumerate(self._demand_names):
             members = links.indices[links.indptr[d] : links.indptr[d + 1]]
-            if len(members) == 0 or weights[d] <= 0:
+            if len(members) == 0 or weights[d] <= 0 or (point_rule and not must_cover[d]):
                 continue
             row = _expr([provide_vars[i] for i in members], np.ones(len(members)))
             name = f"cover_{req_name}_{demand_name}"
-            if req.rule == "all":
+            if point_rule:
                 if self.elastic:
                     row[self._slack(name, f"cover:{r}", float(weights[d]), d, upper=1)] = 1.0
                 lp.addConstraint(pulp.LpConstraint(row, 1, f"{name}{sfx}", 1))
@@ -344,7 +350,7 @@ class Formulation:
             row[covered] = -1.0
             lp.addConstraint(pulp.LpConstraint(row, 1, f"{name}{sfx}", 0))
             share_terms.append((covered, float(weights[d]) / total))
-        if req.rule != "all":
+        if not point_rule:
             row = pulp.LpAffineExpression(share_terms)
             if self.elastic:
                 row[self._slack(f"share_{req_name}", f"share:{r}", total)] = 1.0

@@ -44,6 +44,8 @@ __all__ = [
 
 #: How many ids a message lists before "and N more".
 _LIST_IDS = 8
+#: Rules that ask for each of a set of points rather than a share of the weight.
+POINT_RULES = ("all", "keep_today")
 #: Site kinds, and how a site that is open or not is named in the decisions.
 SITE_KINDS = ("freehold", "leasehold", "candidate")
 OPEN_DECISION = {"freehold": "keep", "leasehold": "keep", "candidate": "build"}
@@ -86,8 +88,9 @@ class CoverageRequirement:
         One per group, bool per service: the services of that group.
     weights : numpy.ndarray
         Demand weight (population, incidents) per point.
-    rule : {"share", "all", "no_worse_than_today"}
-        "all" asks every point of positive weight to be covered.
+    rule : {"share", "all", "keep_today", "no_worse_than_today"}
+        "all" asks every point of positive weight to be covered; "keep_today" every point
+        covered today; "no_worse_than_today" at least today's covered weight.
     share : float
         Target share of the total weight for rule "share".
     covered_before : numpy.ndarray, optional
@@ -101,7 +104,7 @@ class CoverageRequirement:
     reach: tuple[sparse.csr_array, ...]
     providers: tuple[np.ndarray, ...]
     weights: np.ndarray
-    rule: Literal["share", "all", "no_worse_than_today"] = "share"
+    rule: Literal["share", "all", "keep_today", "no_worse_than_today"] = "share"
     share: float = 1.0
     covered_before: np.ndarray | None = None
     kind: Literal["response", "access"] = "response"
@@ -122,11 +125,19 @@ class CoverageRequirement:
     @property
     def target_weight(self) -> float:
         """The covered weight the rule asks for."""
-        if self.rule == "all":
-            return float(self.weights[self.weights > 0].sum())
+        if self.rule in POINT_RULES:
+            return float(self.weights[self.must_cover].sum())
         if self.rule == "no_worse_than_today":
             return self.weight_before
         return self.share * self.total_weight
+
+    @property
+    def must_cover(self) -> np.ndarray:
+        """Bool per point that a point rule ("all", "keep_today") requires covered."""
+        needed = self.weights > 0
+        if self.rule == "keep_today" and self.covered_before is not None:
+            needed = needed & self.covered_before
+        return needed
 
     @property
     def tolerance(self) -> float:
@@ -648,8 +659,8 @@ class PlanningProblem:
             for req in self.coverage:
                 rows += 1
                 covered = self.covered_points(req, site_of[:, e])
-                if req.rule == "all":
-                    lost = np.flatnonzero(~covered & (req.weights > 0))
+                if req.rule in POINT_RULES:
+                    lost = np.flatnonzero(~covered & req.must_cover)
                     if len(lost):
                         ids = [self.demand_ids[d] for d in lost]
                         violations.append(

@@ -26,7 +26,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from .formulation import Formulation
-from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
+from .problem import POINT_RULES, CoverageRequirement, Plan, PlanningProblem, SideConstraint
 from .solve import LpArrays, SolverOptions, plan_of_run, run_solver
 
 log = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ def _local_coverage(
         reach = tuple(sparse.csr_array(sparse.csr_array(r)[group] @ inside) for r in req.reach)
         providers = tuple(np.asarray(p, bool)[free_service] for p in req.providers)
         localised = replace(req, reach=reach, providers=providers, weights=weights)
-        if req.rule == "all":
+        if req.rule in POINT_RULES:
             local.append(localised)
             continue
         # Never ask a neighbourhood for more than the plan gives it: the plan met the global
