@@ -62,6 +62,31 @@ def test_several_authorities(ons_files):
     assert demand["weight"].sum() == 7100.0
 
 
+def test_a_nation_stands_for_all_its_lsoas(ons_files, tmp_path: Path):
+    centroids, population = ons_files
+    welsh = population.read_text(encoding="utf-8") + 'W06000001,"500"\nW01000001,500\n'
+    population.write_text(welsh, encoding="utf-8")
+    centroids.write_text(
+        centroids.read_text(encoding="utf-8") + "5,W01000001,Gamma 001A,g5,320000,260000\n",
+        encoding="utf-8",
+    )
+    england = load_lsoa_demand(centroids, population, ["england"])
+    assert sorted(england.index) == ["E01000001", "E01000002", "E01000003", "E01000004"]
+    wales = load_lsoa_demand(centroids, population, ["Wales"])
+    assert wales.index.tolist() == ["W01000001"]
+
+
+@pytest.mark.shared_data
+def test_all_of_england_from_the_real_files():
+    demand = load_lsoa_demand(
+        ENGLAND / "lsoa2011_population_weighted_centroids.csv",
+        ENGLAND / "lsoa2011_population_mid2017.csv",
+        ["england"],
+    )
+    assert len(demand) == 32_844
+    assert demand.index.str.startswith("E01").all()
+
+
 def test_unknown_authority_is_named(ons_files):
     centroids, population = ons_files
     with pytest.raises(EstateValidationError, match="id E09999999, column 'Area Codes'") as info:

@@ -587,3 +587,25 @@ def test_keep_today_keeps_every_point_covered_today():
     assert decisions(reporting) == KEEP_A
     assert not [r for r in reporting.lp.constraints() if r.name.startswith("share_")]
     assert reporting.solution.coverage.loc[0, "share_after"] == pytest.approx(0.25)
+
+
+def test_closure_impact_counts_the_people_only_one_site_covers():
+    # D1 (100) only A reaches in 10 minutes, D2 (300) only B; a third point both reach.
+    times = travel(["A", "B"], ["D1", "D2", "D4"], [[5, 20, 5], [20, 5, 5]])
+    points = demand({"D1": 100.0, "D2": 300.0, "D4": 600.0})
+    sc = scenario(standards=[fire_standard("share", 0.0)])
+    model = CoLocationModel.from_estate(fire_estate(), sc, times, points)
+    impact = model.planning.closure_impact()
+    assert impact[["site_id", "weight_lost"]].values.tolist() == [["A", 100.0], ["B", 300.0]]
+    assert impact["share_lost"].tolist() == pytest.approx([0.1, 0.3])
+
+
+def test_presolve_is_skipped_only_on_large_dated_models():
+    from totalcapital.model.solve import PRESOLVE_AUTO_MAX_NONZEROS, SolverOptions
+
+    auto = SolverOptions()
+    assert auto.presolve_on(dated=False, nonzeros=10 * PRESOLVE_AUTO_MAX_NONZEROS)
+    assert auto.presolve_on(dated=True, nonzeros=PRESOLVE_AUTO_MAX_NONZEROS)
+    assert not auto.presolve_on(dated=True, nonzeros=PRESOLVE_AUTO_MAX_NONZEROS + 1)
+    assert SolverOptions(presolve="on").presolve_on(dated=True, nonzeros=10**9)
+    assert not SolverOptions(presolve="off").presolve_on(dated=False, nonzeros=1)

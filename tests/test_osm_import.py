@@ -201,6 +201,37 @@ def test_home_office_rows_without_coordinates_are_left_out(tmp_path: Path):
     assert inside["name"].tolist() == ["Gamma"]
 
 
+def test_a_register_from_the_station_list_alone(tmp_path: Path):
+    """No OSM extract: one site and one crew per station, crews small enough to merge."""
+    from typer.testing import CliRunner
+
+    from totalcapital.cli import app
+    from totalcapital.estate import load_estate
+    from totalcapital.osm_import import STATION_CREW_SPACE_M2, import_fire_stations
+
+    csv = tmp_path / "stations.csv"
+    csv.write_text(
+        "FRS_FULLNAME,E_CODE,STATION_NAME,STATION_ADDRESS,STATION_POSTCODE,STATION_EASTING,"
+        "STATION_NORTHING\n"
+        "Toy,E1,Alpha,a,AB1 2CD,500000,300000\n"
+        "Toy,E1,Beta,b,AB1 2CE,,\n"
+        "Toy,E1,Gamma,c,AB1 2CF,510000,310000\n"
+    )
+    out = tmp_path / "fire.gpkg"
+    sites = import_fire_stations(csv, out, fill_defaults=True)
+    assert sites["name"].tolist() == ["Alpha", "Gamma"]
+    estate = load_estate(out)
+    assert estate.services["service_type"].tolist() == ["fire_station", "fire_station"]
+    assert (estate.services["space_m2"] == STATION_CREW_SPACE_M2).all()
+    assert (estate.sites["gia_m2"] >= 3 * STATION_CREW_SPACE_M2).all()
+    runner = CliRunner()
+    again = runner.invoke(app, ["import-fire-stations", str(csv), "--out", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    over_input = runner.invoke(app, ["import-fire-stations", str(csv), "--out", str(csv)])
+    assert over_input.exit_code == 1
+    assert "Traceback" not in over_input.output and csv.read_text().startswith("FRS_FULLNAME")
+
+
 def test_home_office_missing_column(tmp_path: Path):
     csv = tmp_path / "stations.csv"
     csv.write_text("STATION_NAME,STATION_EASTING\nA,1\n")

@@ -115,3 +115,18 @@ def test_scenario_is_frozen():
     scenario = load_scenario(SCENARIOS / "baseline.yaml")
     with pytest.raises(Exception, match="frozen"):
         scenario.finance.horizon_years = 5
+
+
+def test_every_bundled_scenario_loads_with_each_of_its_overrides():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "scenarios"
+    scenarios = [p for p in sorted(folder.glob("*.yaml")) if p.name != "demo-sweep.yaml"]
+    assert {p.stem for p in scenarios} >= {"baseline", "colocate", "blue-light-hub", "england-fire"}
+    for path in scenarios:
+        scenario = load_scenario(path)
+        for name in scenario.overrides:
+            assert load_scenario(path, [name]).applied_overrides == [name]
+    england = load_scenario(folder / "england-fire.yaml")
+    assert england.demand.lsoa.authorities == ["england"]
+    assert [s.rule for s in england.standards] == ["keep_today", "share", "share"]

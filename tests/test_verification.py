@@ -95,7 +95,9 @@ def test_a_checked_plan_is_kept_when_the_re_solve_runs_out_of_time(monkeypatch):
     model = CoLocationModel.from_estate(two_sites(), scenario())
     real = solve_module.run_solver
 
-    def lying_then_empty(arrays, solver, limit, gap, threads, start=None, integral=False, presolve=True):
+    def lying_then_empty(
+        arrays, solver, limit, gap, threads, start=None, integral=False, presolve=True
+    ):
         run = real(arrays, solver, limit, gap, threads, start, integral, presolve)
         if start is None:
             return dataclasses.replace(run, has_solution=False, values=None, status="time_limit")

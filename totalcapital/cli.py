@@ -52,6 +52,22 @@ EXIT_INTERNAL = 5
 EXIT_POINTS_FAILED = 6
 EXIT_INTERRUPTED = 130
 
+# Options of the import commands.
+FillDefaults = Annotated[
+    bool,
+    typer.Option(
+        "--fill-defaults",
+        help="Fill what the source cannot know with illustrative typical values (flagged per row).",
+    ),
+]
+Boundaries = Annotated[Path | None, typer.Option(help="Local authority boundaries GeoJSON (ONS).")]
+Authority = Annotated[
+    str | None, typer.Option(help="Keep sites within this authority (code, e.g. E06000017).")
+]
+Overwrite = Annotated[
+    bool, typer.Option("--overwrite", help="Replace OUT if it exists (it may hold your edits).")
+]
+
 # Options of the sweep and frontier commands.
 Scheduler = Annotated[
     str | None,
@@ -710,41 +726,23 @@ def frontier_command(
 def import_osm(
     pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf).")],
     out: Annotated[Path, typer.Option("--out", help="GeoPackage to write (sites, services).")],
-    fill_defaults: Annotated[
-        bool,
-        typer.Option(
-            "--fill-defaults",
-            help="Fill what OSM cannot know with illustrative typical values (flagged per row).",
-        ),
-    ] = False,
+    fill_defaults: FillDefaults = False,
     fire_stations: Annotated[
         Path | None,
         typer.Option(help="Home Office fire-station CSV: authoritative fire stations."),
     ] = None,
-    boundaries: Annotated[
-        Path | None, typer.Option(help="Local authority boundaries GeoJSON (ONS).")
-    ] = None,
-    authority: Annotated[
-        str | None, typer.Option(help="Keep sites within this authority (code, e.g. E06000017).")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace OUT if it exists (it may hold your edits).")
-    ] = False,
+    boundaries: Boundaries = None,
+    authority: Authority = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Extract public sites from OSM into a site-register skeleton for the user to complete."""
     from ._output_files import refuse_outputs_over_inputs
-    from .osm_import import authority_boundary, fire_stations_from_home_office, import_osm_sites
+    from .osm_import import fire_stations_from_home_office, import_osm_sites
 
     with _user_errors():
         inputs = {"extract": pbf, "--fire-stations": fire_stations, "--boundaries": boundaries}
         refuse_outputs_over_inputs([out], inputs)
-        boundary = None
-        if authority is not None:
-            if boundaries is None:
-                raise TotalCapitalError(
-                    "--authority needs --boundaries (an ONS boundaries GeoJSON)"
-                )
-            boundary = authority_boundary(boundaries, authority)
+        boundary = _authority_area(boundaries, authority)
         authoritative = None
         if fire_stations is not None:
             authoritative = fire_stations_from_home_office(fire_stations, within=boundary)
@@ -756,6 +754,10 @@ def import_osm(
             fire_stations=authoritative,
             overwrite=overwrite,
         )
+    _said_written(sites, out, fill_defaults)
+
+
+def _said_written(sites, out: Path, fill_defaults: bool) -> None:
     _say("Wrote", "", f"{len(sites)} sites to {out}", console)
     if not fill_defaults:
         _say(
@@ -765,6 +767,41 @@ def import_osm(
             f"'totalcapital validate {out}'.",
             console,
         )
+
+
+def _authority_area(boundaries: Path | None, authority: str | None):
+    from .osm_import import authority_boundary
+
+    if authority is None:
+        return None
+    if boundaries is None:
+        raise TotalCapitalError("--authority needs --boundaries (an ONS boundaries GeoJSON)")
+    return authority_boundary(boundaries, authority)
+
+
+@app.command("import-fire-stations")
+def import_fire_stations_command(
+    stations: Annotated[Path, typer.Argument(help="Home Office fire-station list (CSV).")],
+    out: Annotated[Path, typer.Option("--out", help="GeoPackage to write (sites, services).")],
+    fill_defaults: FillDefaults = False,
+    boundaries: Boundaries = None,
+    authority: Authority = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """A register of fire stations from the Home Office list alone, for fire-cover questions."""
+    from ._output_files import refuse_outputs_over_inputs
+    from .osm_import import import_fire_stations
+
+    with _user_errors():
+        refuse_outputs_over_inputs([out], {"station list": stations, "--boundaries": boundaries})
+        sites = import_fire_stations(
+            stations,
+            out,
+            _authority_area(boundaries, authority),
+            fill_defaults=fill_defaults,
+            overwrite=overwrite,
+        )
+    _said_written(sites, out, fill_defaults)
 
 
 if __name__ == "__main__":  # pragma: no cover

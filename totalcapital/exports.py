@@ -1001,6 +1001,39 @@ def programme_tables(result: ScenarioResult, by_partner: bool = False) -> list[T
     return tables
 
 
+#: Sites listed per response standard in the summary's closure table.
+CLOSURE_ROWS = 5
+
+
+def _closure_table(result: ScenarioResult) -> list[Table]:
+    """Per response standard, the sites whose closure alone would lose the fewest people."""
+    impact = result.closure_impact
+    coverage = result.coverage
+    if impact is None or impact.empty or coverage is None or coverage.empty:
+        return []
+    response = set(coverage.loc[coverage["kind"] == "response", "name"])
+    rows: list[Any] = []
+    for requirement, group in impact.groupby("requirement", sort=True):
+        if requirement not in response:
+            continue
+        if rows:
+            rows.append(_SECTION)
+        for _, row in group.head(CLOSURE_ROWS).iterrows():
+            rows.append(
+                [
+                    requirement,
+                    row.get("name") or row["site_id"],
+                    _count(row["weight_lost"]),
+                    _share(row["share_lost"]),
+                ]
+            )
+    if not rows:
+        return []
+    headers = [("Standard", False), ("Site", False), ("People lost", True), ("Share", True)]
+    title = "Closing one site alone: the least cover lost (closure_impact.csv has every site)"
+    return [_table(title, headers, rows)]
+
+
 def summary_tables(result: ScenarioResult) -> list[Table]:
     """Rich tables for ``totalcapital run`` and ``summary``.
 
@@ -1019,6 +1052,7 @@ def summary_tables(result: ScenarioResult) -> list[Table]:
         _totals_table(result),
         *programme_tables(result),
         _coverage_table(result),
+        *_closure_table(result),
         _solver_table(result),
     ]
 

@@ -380,6 +380,60 @@ def import_osm_sites(
     return sites
 
 
+#: A fire crew's share of an illustrative station (space_m2 of the station's gia_m2) in a
+#: register made from the station list alone: a station can take in two more crews, so
+#: closing one means merging its crew into a neighbour.
+STATION_CREW_SPACE_M2 = 300.0
+
+
+def import_fire_stations(
+    csv_path: str | Path,
+    out_path: str | Path | None,
+    boundary: shapely.Geometry | None = None,
+    *,
+    fill_defaults: bool = False,
+    overwrite: bool = False,
+) -> gpd.GeoDataFrame:
+    """A site register of fire stations from the Home Office list alone (no OSM extract).
+
+    One site per station (owner ``FIRE``, operator its fire and rescue service) and one
+    ``fire_station`` service in each. With ``fill_defaults`` the blanks take the illustrative
+    fire-station values of :data:`ILLUSTRATIVE_DEFAULTS`, except that a crew takes
+    :data:`STATION_CREW_SPACE_M2`, so a station can take in neighbours' crews.
+
+    Parameters
+    ----------
+    csv_path : str or Path
+        The Home Office fire station list (see :func:`fire_stations_from_home_office`).
+    out_path : str or Path or None
+        GeoPackage to write (layers ``sites`` and ``services``); None writes nothing.
+    boundary : shapely geometry, optional
+        Keep only stations inside this area (EPSG:27700).
+    fill_defaults, overwrite : bool
+        As for :func:`import_osm_sites`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The ``sites`` layer, with the services table in ``.attrs["services"]``.
+    """
+    csv_path = Path(csv_path)
+    if out_path is not None:
+        _check_out(Path(out_path), csv_path, overwrite)
+    stations = fire_stations_from_home_office(csv_path, within=boundary)
+    sites = _merge_fire_stations(_site_frame([]), stations, None)
+    sites = sites.sort_values("site_id").reset_index(drop=True)
+    services = _services_for(sites)
+    if fill_defaults:
+        _fill_illustrative(sites, services)
+        services["space_m2"] = STATION_CREW_SPACE_M2
+    logger.info("Found %s fire stations in %s", f"{len(sites):,}", csv_path)
+    if out_path is not None:
+        _write_register(Path(out_path), sites, services)
+    sites.attrs["services"] = services
+    return sites
+
+
 def _merge_fire_stations(
     sites: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, boundary: shapely.Geometry | None
 ) -> gpd.GeoDataFrame:

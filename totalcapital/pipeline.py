@@ -169,6 +169,9 @@ def run_scenario(
     stage("Result tables", 0.9)
     timing = programme.Timing.of_model(model, estate, scenario)
     result = build_result(estate, scenario, solution, demand, travel, timing)
+    impact = model.planning.closure_impact()
+    impact.insert(1, "name", estate.sites["name"].reindex(impact["site_id"]).to_numpy())
+    result.closure_impact = impact
     if scenario.rules.compare_no_worse_off:
         stage("Fair shares: the other plan", 0.92)
         result.fair_shares = fair_shares(estate, scenario, result, travel, demand, timing.years)

@@ -119,6 +119,9 @@ class ScenarioResult:
         (see :func:`totalcapital.programme.programme_table`).
     compensation : pandas.DataFrame or None
         Transfers between partners, per financial year, that leave every partner no worse off.
+    closure_impact : pandas.DataFrame or None
+        Per site providing a standard or access rule today: the people only it covers, whom
+        closing it alone would leave without cover (least first).
     fair_shares : pandas.DataFrame or None
         With ``rules.compare_no_worse_off``: this plan beside the plan with partners-no-worse-
         off the other way (see :func:`totalcapital.pipeline.fair_shares`).
@@ -138,6 +141,7 @@ class ScenarioResult:
     programme: pd.DataFrame | None = None
     compensation: pd.DataFrame | None = None
     fair_shares: pd.DataFrame | None = None
+    closure_impact: pd.DataFrame | None = None
 
     @property
     def disposals(self) -> pd.DataFrame:
@@ -247,6 +251,7 @@ def _write_tables(result: ScenarioResult, folder: Path, run_id: str) -> None:
         ("programme", result.programme),
         ("compensation", result.compensation),
         ("fair_shares", result.fair_shares),
+        ("closure_impact", result.closure_impact),
     ):
         if table is not None:
             _to_csv(table, folder / f"{name}.csv", index=False)
@@ -452,6 +457,7 @@ def load_result(folder: str | Path) -> ScenarioResult:
         ("programme", ("partner",)),
         ("compensation", ("payer", "payee")),
         ("fair_shares", ("plan", "partners_losing")),
+        ("closure_impact", ("site_id", "name", "requirement")),
     ):
         path = folder / f"{name}.csv"
         optional[name] = (
@@ -464,6 +470,7 @@ def load_result(folder: str | Path) -> ScenarioResult:
         optional["compensation"],
         optional["fair_shares"],
     )
+    closure_impact = optional["closure_impact"]
     return ScenarioResult(
         name=summary["name"],
         scenario=summary["scenario"],
@@ -479,4 +486,5 @@ def load_result(folder: str | Path) -> ScenarioResult:
         programme=programme,
         compensation=compensation,
         fair_shares=fair_shares,
+        closure_impact=closure_impact,
     )

@@ -585,6 +585,42 @@ class PlanningProblem:
             reachable |= np.asarray(sparse.csr_array(reach)[sites].sum(axis=0)).ravel() > 0
         return reachable
 
+    def closure_impact(self) -> pd.DataFrame:
+        """What closing each site alone would cost each requirement's cover, today.
+
+        A point loses cover when the site is the only one of today's providing sites that
+        reaches it (its services not moved). Sites providing nothing are left out.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``site_id``, ``requirement``, ``weight_lost`` (people only this site
+            covers today), ``share_lost`` (of the requirement's total), sorted by requirement
+            then from the least loss up.
+        """
+        rows = []
+        if self.current_site is None:
+            return pd.DataFrame(columns=["site_id", "requirement", "weight_lost", "share_lost"])
+        for req in self.coverage:
+            providing = np.zeros(self.n_sites, dtype=bool)
+            reaching = sparse.csr_array((self.n_sites, len(req.weights)), dtype=bool)
+            for reach, providers in zip(req.reach, req.providers, strict=True):
+                hosts = np.zeros(self.n_sites, dtype=bool)
+                hosts[self.current_site[np.asarray(providers, bool)]] = True
+                providing |= hosts
+                reaching = reaching + sparse.diags_array(hosts.astype(float)) @ sparse.csr_array(
+                    reach, dtype=float
+                )
+            reaching = sparse.csr_array(reaching > 0)
+            only = np.asarray(reaching.sum(axis=0)).ravel() == 1
+            sole = reaching @ sparse.diags_array(np.where(only, req.weights, 0.0))
+            lost = np.asarray(sole.sum(axis=1)).ravel()
+            total = max(req.total_weight, 1e-12)
+            for s in np.flatnonzero(providing):
+                rows.append((self.site_ids[s], req.name, float(lost[s]), float(lost[s]) / total))
+        table = pd.DataFrame(rows, columns=["site_id", "requirement", "weight_lost", "share_lost"])
+        return table.sort_values(["requirement", "weight_lost", "site_id"], ignore_index=True)
+
     def check(self, plan: Plan) -> PlanCheck:
         """Recompute the plan's cost and check every rule of the problem on it, in numpy.
 
