@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from totalcapital.results import load_result
 
@@ -49,3 +50,27 @@ def test_demo_figures_in_the_readme_are_the_runs(demo_runs):
     assert not fair.loc["every partner no worse off", "sites_built"]
     years = colocate.sites["decision_year"].dropna().astype(int)
     assert dict(pd.Series(years).value_counts()) == {2026: 5, 2028: 1, 2030: 1}
+
+
+@pytest.mark.shared_data
+def test_englands_fire_cover_today_is_what_the_readme_says(tmp_path):
+    from totalcapital.osm_import import import_fire_stations
+    from totalcapital.pipeline import run_scenario
+    from totalcapital.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    stations = root.parent / "shared" / "data" / "england" / "fire_stations_home_office.csv"
+    register = tmp_path / "england-fire.gpkg"
+    sites = import_fire_stations(stations, register, fill_defaults=True)
+    scenario = load_scenario(root / "scenarios" / "england-fire.yaml", ["today"])
+    travel = scenario.travel.model_copy(update={"cache": False})
+    scenario = scenario.model_copy(update={"estate": register, "travel": travel})
+    result, _ = run_scenario(scenario)
+    cover = result.coverage.set_index("name")["share_before"]
+    assert "leaving 1,374" in README and len(sites) == 1_374
+    for name in ("fire_8min", "fire_10min", "fire_15min"):
+        assert f"**{share(cover[name])}**" in README, name
+    assert f"{len(result.demand):,} population-weighted" in README
+    impact = result.closure_impact.query("requirement == 'fire_10min'")
+    lose_no_one = int((impact["weight_lost"] == 0).sum())
+    assert f"({lose_no_one} of 1,374)" in README
