@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -336,3 +337,14 @@ def test_diagnosis_names_the_uncovered_points_of_a_rule_all():
     assert "fire_10min (everyone within 10 minutes): 30 people short of the target (at D1)" in (
         str(raised.value)
     )
+
+
+def test_with_no_time_left_the_checked_start_is_reported_without_a_solver():
+    model = CoLocationModel.from_estate(two_sites(), scenario())
+    start = model.planning.today_plan()
+    outcome = solve_module.solve_verified(
+        model.formulation, model.options, start, deadline=time.perf_counter() - 1.0
+    )
+    assert outcome.status == "time_limit" and np.isnan(outcome.gap)
+    assert outcome.check.objective == pytest.approx(300_000)
+    assert outcome.run.solver_status == "not run: no time left"

@@ -527,6 +527,17 @@ def solve_verified(
         the re-solve: its status is then ``"unverified"``).
     """
     problem = formulation.problem
+    if start is not None and deadline is not None:
+        left = deadline - time.perf_counter()
+        check = problem.check(start)
+        if left < RESOLVE_MIN_SECONDS and check.holds:
+            # Handing a large model to a solver takes time the limit no longer has: the
+            # starting plan (checked) is the answer, with nothing proven.
+            run = SolverRun(
+                "time_limit", "not run: no time left", True, check.objective, math.nan, 0.0
+            )
+            note = "no time was left to run the solver; the starting plan is reported"
+            return VerifiedPlan(start, check, run, "time_limit", math.nan, (note,))
     arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
     integral = problem.integral_objective
     notes: list[str] = []
