@@ -25,7 +25,7 @@ from .diagnose import Relaxation, diagnose, presolve_reasons
 from .formulation import Formulation
 from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
 from .search import SEARCH_TIME_SHARE, SearchReport, improve, restricted_to, uses_search
-from .solve import SolverOptions, SolverRun, VerifiedPlan, solve_verified
+from .solve import LpArrays, SolverOptions, SolverRun, VerifiedPlan, solve_verified
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -176,6 +176,8 @@ class CoLocationModel:
         if reasons:
             raise InfeasibleScenario(planning.name, reasons)
         self.formulation = Formulation(planning)
+        # The solver's arrays are part of building: made now, not when the clock is short.
+        self.arrays = LpArrays.from_lp(self.formulation.lp, self.formulation.objective_scale)
         self.build_seconds = time.perf_counter() - self._started
         log.info(
             "Built model '%s': %d sites, %d services, %d allowed pairs (%d pruned), "
@@ -414,7 +416,7 @@ class CoLocationModel:
             start, search = improve(planning, start, options, search_deadline, searched)
             if progress is not None:
                 progress("whole model", share)
-        outcome = solve_verified(self.formulation, options, start, deadline)
+        outcome = solve_verified(self.formulation, options, start, deadline, self.arrays)
         seconds = time.perf_counter() - started
         if isinstance(outcome, SolverRun):
             self._raise_for(outcome)

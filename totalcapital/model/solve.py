@@ -511,8 +511,12 @@ def solve_verified(
     options: SolverOptions,
     start: Plan | None,
     deadline: float | None,
+    arrays: LpArrays | None = None,
 ) -> VerifiedPlan | SolverRun:
     """Solve, read the plan back, verify it; re-solve without the start when it fails.
+
+    ``arrays`` are the formulation's solver arrays when the caller built them already (at
+    county scale that takes seconds, better spent before the clock is short).
 
     A plan that keeps every rule but whose cost differs from the solver's figure is kept as a
     fallback: if the re-solve finds nothing better in the time left, it is reported with its
@@ -538,7 +542,8 @@ def solve_verified(
             )
             note = "no time was left to run the solver; the starting plan is reported"
             return VerifiedPlan(start, check, run, "time_limit", math.nan, (note,))
-    arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
+    if arrays is None:
+        arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
     integral = problem.integral_objective
     notes: list[str] = []
     attempts = [start, None] if start is not None else [None]
