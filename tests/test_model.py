@@ -589,6 +589,97 @@ def test_keep_today_keeps_every_point_covered_today():
     assert reporting.solution.coverage.loc[0, "share_after"] == pytest.approx(0.25)
 
 
+def test_cover_rows_another_row_implies_are_left_out():
+    from scipy import sparse
+
+    from totalcapital.model.formulation import essential_points
+
+    # Providers reaching each point: {0}, {0,1}, {1,2}, {1,2}, {2}, {3} (not asked), {0,2}.
+    reach = [[0], [0, 1], [1, 2], [1, 2], [2], [3], [0, 2]]
+    rows = [p for p, sites in enumerate(reach) for _ in sites]
+    links = sparse.csc_array(
+        (np.ones(len(rows)), (np.concatenate(reach), rows)), shape=(4, len(reach))
+    )
+    asked = np.array([True, True, True, True, True, False, True])
+    # {0} implies {0,1} and {0,2}; {2} implies {1,2} (twice): only points 0 and 4 need a row.
+    assert np.flatnonzero(essential_points(links, asked)).tolist() == [0, 4]
+    # Without point 0 asked, {0,1} has no asked subset left and stays; {0,2} still holds {2}.
+    asked[0] = False
+    assert np.flatnonzero(essential_points(links, asked)).tolist() == [1, 4]
+
+
+def test_implied_cover_rows_change_neither_plan_nor_diagnosis():
+    # D4, reached by A and B, is covered whenever D1 (A only) is: its row is left out of the
+    # model, yet the elastic model, whose slacks name each point, keeps it.
+    times = travel(["A", "B"], ["D1", "D2", "D4"], [[5, 20, 5], [20, 5, 5]])
+    points = demand({"D1": 100.0, "D2": 300.0, "D4": 600.0})
+    model = solve(fire_estate(), scenario(standards=[fire_standard("keep_today")]), times, points)
+    assert decisions(model) == KEEP_BOTH
+    cover_rows = sorted(r.name for r in model.lp.constraints() if r.name.startswith("cover_"))
+    assert cover_rows == ["cover_fire_10min_D1", "cover_fire_10min_D2"]
+    from totalcapital.model.formulation import Formulation
+
+    elastic = Formulation(model.planning, elastic=True)
+    assert sum(r.name.startswith("cover_") for r in elastic.lp.constraints()) == 3
+
+
+def line_of_four(site_count_bound: str) -> CoLocationModel:
+    """Sites A-D on a line, one service each, room for two; point d1 needs A or B, d2 B or C,
+    d3 C or D. Two sites are the fewest ({A,C}, {B,C}, {B,D}); moves cost 1 a step."""
+    from scipy import sparse
+
+    from totalcapital.model.problem import CoverageRequirement
+
+    steps = np.abs(np.subtract.outer(np.arange(4), np.arange(4))).astype(float)
+    reach = sparse.csr_array(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=bool))
+    rule = CoverageRequirement(
+        "fire", (reach,), (np.ones(4, dtype=bool),), np.ones(3), "all", 1.0, None, "response"
+    )
+    return CoLocationModel.from_arrays(
+        [10.0, 10.2, 10.1, 10.0],
+        [2.0] * 4,
+        [1.0] * 4,
+        steps,
+        coverage=[rule],
+        site_ids=list("ABCD"),
+        current_site=np.arange(4),
+        site_count_bound=site_count_bound,
+    ).solve()
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_the_fewest_sites_row_keeps_the_cheapest_plan(setting):
+    # {A,C}: 20.1 + B->A + D->C = 22.1; {B,D}: 20.2 + 2 = 22.2; {B,C}: 20.3 + 2 = 22.3.
+    model = line_of_four(setting)
+    solution = model.solution
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(22.1)
+    assert solution.plan.opened.tolist() == [True, False, True, False]
+    counted = "every plan keeps at least 2 sites (proven least" in solution.verification
+    assert counted == (setting == "on")
+
+
+def test_the_fewest_sites_row_is_used_where_sites_cost_the_same():
+    from dataclasses import replace
+
+    from totalcapital.model.solve import uses_count_bound
+
+    rng = np.random.default_rng(0)
+    n = 120
+    cost = rng.uniform(0, 1, (n, n))
+    model = CoLocationModel.from_arrays(np.full(n, 100.0), np.full(n, 3.0), np.ones(n), cost)
+    planning = model.planning
+    assert uses_count_bound("auto", planning)
+    assert not uses_count_bound("off", planning)
+    uneven = planning.site_cost.copy()
+    uneven[0] *= 1.2  # one site 20% dearer than the rest
+    assert not uses_count_bound("auto", replace(planning, site_cost=uneven))
+    few = CoLocationModel.from_arrays(
+        np.full(50, 100.0), np.full(50, 3.0), np.ones(50), cost[:50, :50]
+    )
+    assert not uses_count_bound("auto", few.planning) and uses_count_bound("on", few.planning)
+
+
 def test_closure_impact_counts_the_people_only_one_site_covers():
     # D1 (100) only A reaches in 10 minutes, D2 (300) only B; a third point both reach.
     times = travel(["A", "B"], ["D1", "D2", "D4"], [[5, 20, 5], [20, 5, 5]])

@@ -25,7 +25,7 @@ import totalcapital
 from totalcapital.cli import EXIT_BAD_INPUT, EXIT_POINTS_FAILED, app
 from totalcapital.frontier import weight_step
 from totalcapital.scenario import ScenarioError, load_scenario
-from totalcapital.sweep import RUN_FILES, load_sweep, make_point, run_point, run_points
+from totalcapital.sweep import POINT_FILES, load_sweep, make_point, run_point, run_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -241,7 +241,7 @@ def test_sweep_survives_a_killed_point_and_resumes(cluster, tmp_path):
         assert status[k].status == "infeasible"
         assert "capital budget" in status[k].message
     assert not (points_dir / killed).exists()
-    assert all((points_dir / done / name).is_file() for name in RUN_FILES)
+    assert all((points_dir / done / name).is_file() for name in POINT_FILES)
 
     # A run killed while writing leaves a staging folder behind; a re-run clears it.
     leftover = points_dir / f".{killed}.abc123"
@@ -260,7 +260,7 @@ def test_sweep_survives_a_killed_point_and_resumes(cluster, tmp_path):
     assert _stamps(points_dir / done) == stamps
     assert (points_dir / done / "sweep_point.json").read_text() == record
     assert not leftover.exists()
-    assert all((points_dir / killed / name).is_file() for name in RUN_FILES)
+    assert all((points_dir / killed / name).is_file() for name in POINT_FILES)
     # The redone point is an ordinary result, the same as the point run straight through.
     redone = json.loads((points_dir / killed / "sweep_point.json").read_text())
     assert redone["values"] == {"overrides": [], "finance.discount_rate": 0.035}

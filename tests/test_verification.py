@@ -21,25 +21,31 @@ from totalcapital.model.solve import LpArrays, SolverOptions, relative_gap, run_
 # --------------------------------------------------------------------------- cross-check
 
 
-def solved_or_none(arrays: dict, solver: str) -> CoLocationModel | None:
+def solved_or_none(arrays: dict, solver: str, count: str = "auto") -> CoLocationModel | None:
     try:
-        return CoLocationModel.from_arrays(**arrays, solver=solver).solve()
+        return CoLocationModel.from_arrays(**arrays, solver=solver, site_count_bound=count).solve()
     except InfeasibleScenario:
         return None
 
 
 @pytest.mark.parametrize(
-    ("solver", "seeds"),
-    [("highs", range(0, 150)), ("highs", range(150, 300)), ("cbc", range(0, 150))],
-    ids=["highs-0-149", "highs-150-299", "cbc-0-149"],
+    ("solver", "seeds", "count"),
+    [
+        ("highs", range(0, 150), "auto"),
+        ("highs", range(150, 300), "auto"),
+        ("cbc", range(0, 150), "auto"),
+        ("highs", range(300, 400), "on"),
+    ],
+    ids=["highs-0-149", "highs-150-299", "cbc-0-149", "highs-fewest-sites-300-399"],
 )
-def test_solvers_agree_with_enumeration_on_random_estates(solver, seeds):
-    """Each solver's verified optimum equals the brute-force optimum; infeasible agrees too."""
+def test_solvers_agree_with_enumeration_on_random_estates(solver, seeds, count):
+    """Each solver's verified optimum equals the brute-force optimum; infeasible agrees too.
+    With the fewest-sites row ("on"), the row never cuts off the optimum."""
     feasible = 0
     for seed in seeds:
         arrays = random_estate(seed)
         best = enumerate_best(arrays)
-        model = solved_or_none(arrays, solver)
+        model = solved_or_none(arrays, solver, count)
         assert (best is None) == (model is None), f"seed {seed}"
         if best is None:
             continue
@@ -57,6 +63,8 @@ def test_solvers_agree_with_enumeration_on_random_estates(solver, seeds):
             + float(cost[np.arange(len(site_of)), site_of].sum())
         )
         assert own == pytest.approx(best[0], rel=1e-9, abs=1e-6), f"seed {seed}"
+        if count == "on":
+            assert "sites (proven least, by the site-count model" in solution.verification
     assert feasible >= len(seeds) * 0.6  # the generator keeps most estates feasible
 
 

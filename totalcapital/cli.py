@@ -309,10 +309,6 @@ def _write_map_atomically(fmap, path: Path, run_id=None) -> Path:
     return write_map_file(path, render, run_id)
 
 
-# Files a run writes into its result folder besides the result tables.
-_RUN_FILES = ("results.xlsx", "decision_record.json")
-
-
 def _print_summary(result) -> None:
     from .exports import summary_tables
 
@@ -345,8 +341,7 @@ def run(
         refuse_outputs_over_inputs,
     )
     from .maps import scenario_map
-    from .pipeline import run_scenario, save_run, scenario_inputs
-    from .results import RESULT_FILES
+    from .pipeline import RUN_FILES, run_scenario, save_run, scenario_inputs
     from .scenario import load_scenario, scenario_files
 
     with _user_errors():
@@ -354,7 +349,7 @@ def run(
         # Every output place is checked before solving, so a refusal costs nothing.
         folder = output_dir / scenario.name
         map_path = maps_dir / f"{scenario.name}.html"
-        written = [folder, map_path, *(folder / name for name in _RUN_FILES + RESULT_FILES)]
+        written = [folder, map_path, *(folder / name for name in RUN_FILES)]
         inputs = {"scenario": scenario_file, **scenario_inputs(scenario, postcodes)}
         refuse_outputs_over_inputs(written, inputs)
         check_result_folder(folder)

@@ -773,6 +773,10 @@ def _count(value: Any) -> str:
     return "–" if math.isnan(number) else f"{number:,.0f}"
 
 
+#: A "figure" cell longer than this is text, and wraps.
+_WIDEST_FIGURE = 40
+
+
 def _table(title: str, headers: list[tuple[str, bool]], rows: list[list[Any]], **options) -> Table:
     """A Rich table whose figures are never cut short: text columns wrap instead.
 
@@ -783,7 +787,11 @@ def _table(title: str, headers: list[tuple[str, bool]], rows: list[list[Any]], *
     headers = [(printable(header), is_figure) for header, is_figure in headers]
     for position, (header, is_figure) in enumerate(headers):
         widest = max((len(str(row[position])) for row in rows if row is not _SECTION), default=1)
-        if is_figure:
+        if is_figure and widest > _WIDEST_FIGURE:
+            # Sentences among the figures (the solver's verification line) wrap, so the
+            # labels beside them keep their room.
+            table.add_column(header, justify="right", overflow="fold", min_width=_WIDEST_FIGURE)
+        elif is_figure:
             table.add_column(
                 header, justify="right", no_wrap=True, min_width=max(widest, len(header))
             )

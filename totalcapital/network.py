@@ -87,6 +87,7 @@ import pyproj
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 from totalcapital._cache import CacheDamaged, file_sha256, hash_key, load_arrays, save_arrays
 from totalcapital._errors import ScenarioError, TotalCapitalError
@@ -544,10 +545,12 @@ def straight_line_minutes(
         )
     a = _point_coordinates(origins)
     b = _point_coordinates(destinations)
-    distance = np.hypot(a[:, 0:1] - b[None, :, 0], a[:, 1:2] - b[None, :, 1])
-    minutes = distance * circuity / (speed_kmh * 1000.0 / 60.0)
+    # cdist in place: numpy's broadcast hypot makes three full-size temporaries (3 s, not
+    # 0.2 s, for England's 1,374 stations x 32,844 LSOAs).
+    minutes = cdist(a, b)
+    minutes *= circuity / (speed_kmh * 1000.0 / 60.0)
     if cutoff_minutes is not None:
-        minutes[minutes > cutoff_minutes] = np.inf
+        np.putmask(minutes, minutes > cutoff_minutes, np.inf)
     return minutes
 
 

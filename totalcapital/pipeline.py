@@ -23,7 +23,7 @@ from .demand import load_lsoa_demand, load_point_demand
 from .estate import BNG, Estate, check_sites_against_demand, load_estate
 from .model import CoLocationModel, Solution
 from .network import RoadNetwork, TravelTimes, compute_travel_times, shortest_minutes
-from .results import ScenarioResult, write_result
+from .results import RESULT_FILES, ScenarioResult, write_result
 from .scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,10 @@ def fair_shares(
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Every file :func:`save_run` writes into a result folder (its extra writers add theirs).
+RUN_FILES = (*RESULT_FILES, "results.xlsx", "decision_record.json")
 
 
 def save_run(

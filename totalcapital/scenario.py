@@ -307,6 +307,10 @@ class SolverSettings(_Strict):
     #: HiGHS's presolve: "auto" presolves except on a large dated model (over 200,000
     #: nonzeros), whose presolve cannot be stopped by the time limit.
     presolve: Literal["auto", "on", "off"] = "auto"
+    #: First prove the fewest sites any plan keeps, and give the money model that row (and
+    #: that plan as its start); "auto" does so for a timeless model of 100 or more sites free
+    #: to close that all cost about the same to keep (within 10%), such as a fire-cover screen.
+    site_count_bound: Literal["auto", "on", "off"] = "auto"
 
 
 class ProgrammeSettings(_Strict):

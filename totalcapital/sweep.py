@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._errors import InfeasibleScenario, ScenarioError, SolverError, TotalCapitalError
+from .pipeline import RUN_FILES
 from .scenario import _PATH_KEYS, Scenario, _allowed_keys, _format_errors, load_scenario
 
 if TYPE_CHECKING:
@@ -65,19 +66,7 @@ __all__ = [
 #: The sweep's own record in each point's result folder.
 POINT_FILE = "sweep_point.json"
 #: Files a point's folder must hold to count as finished (as ``totalcapital run`` writes them).
-RUN_FILES = (
-    "summary.json",
-    "sites.csv",
-    "services.csv",
-    "moves.csv",
-    "disposals.csv",
-    "ledger.csv",
-    "coverage.csv",
-    "results.gpkg",
-    "results.xlsx",
-    "decision_record.json",
-    POINT_FILE,
-)
+POINT_FILES = (*RUN_FILES, POINT_FILE)
 #: Statuses of points that produced no plan.
 FAILED_STATUSES = ("infeasible", "no_solution", "bad_input", "error", "worker_died")
 #: A LocalCluster retries a point whose worker died once, then reports it.
@@ -518,7 +507,7 @@ def run_point(
 
 def finished_outcome(point: SweepPoint, folder: Path) -> PointOutcome | None:
     """The outcome kept in ``folder`` if it is complete and was run with the same scenario."""
-    if not all((folder / name).is_file() for name in RUN_FILES):
+    if not all((folder / name).is_file() for name in POINT_FILES):
         return None
     try:
         record = json.loads((folder / POINT_FILE).read_text(encoding="utf-8"))

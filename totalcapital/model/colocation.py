@@ -25,7 +25,18 @@ from .diagnose import Relaxation, diagnose, presolve_reasons
 from .formulation import Formulation
 from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
 from .search import SEARCH_TIME_SHARE, SearchReport, improve, restricted_to, uses_search
-from .solve import LpArrays, SolverOptions, SolverRun, VerifiedPlan, solve_verified
+from .solve import (
+    COUNT_BOUND_TIME_SHARE,
+    LpArrays,
+    SiteCountBound,
+    SolverOptions,
+    SolverRun,
+    VerifiedPlan,
+    fewest_sites,
+    solve_verified,
+    uses_count_bound,
+    with_site_count_row,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -227,6 +238,7 @@ class CoLocationModel:
         reasons: Sequence[str] = (),
         local_search: str = "auto",
         presolve: str = "auto",
+        site_count_bound: str = "auto",
         started: float | None = None,
         epochs: dict | None = None,
         calendar: Epochs | None = None,
@@ -280,6 +292,10 @@ class CoLocationModel:
             3,000 allowed (service, site) pairs.
         presolve : {"auto", "on", "off"}
             HiGHS's presolve; "auto" skips it on large dated models (see ``SolverOptions``).
+        site_count_bound : {"auto", "on", "off"}
+            First prove the fewest sites any plan keeps and add that row to the model (see
+            :func:`~totalcapital.model.solve.fewest_sites`); "auto" does so for timeless
+            models whose sites cost about the same to keep.
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
         epochs : dict, optional
@@ -314,7 +330,9 @@ class CoLocationModel:
             pruned_before=pruned_before,
             epochs=epochs,
         )
-        options = SolverOptions(solver, time_limit, mip_gap, threads, local_search, presolve)
+        options = SolverOptions(
+            solver, time_limit, mip_gap, threads, local_search, presolve, site_count_bound
+        )
         model = cls(planning, options, reasons=reasons, started=started)
         model.calendar = calendar
         return model
@@ -377,6 +395,9 @@ class CoLocationModel:
         Today's plan, when allowed, is the start. On large models (see ``local_search``) it is
         first improved neighbourhood by neighbourhood for up to 60% of the time left; the full
         model then gets the rest, starting from the improved plan, and its bound gives the gap.
+        Where sites cost about the same (see ``site_count_bound``), the fewest sites any plan
+        keeps is proven first, in up to half the time left; the full model then has that row
+        and starts from that plan, and the neighbourhood search is skipped.
 
         Parameters
         ----------
@@ -400,10 +421,27 @@ class CoLocationModel:
             start = None
         search = None
         dated = planning.n_epochs > 1
-        if start is not None and dated and uses_search(options.local_search, planning):
+        arrays, counted = self.arrays, None
+        if uses_count_bound(options.site_count_bound, planning):
+            if progress is not None:
+                progress("the fewest sites any plan keeps", 0.0)
+            count_deadline = None
+            if deadline is not None:
+                count_deadline = started + COUNT_BOUND_TIME_SHARE * max(deadline - started, 0.0)
+            counted = fewest_sites(self.formulation, arrays, options, start, count_deadline)
+            if counted is not None:
+                arrays = with_site_count_row(self.formulation, arrays, counted.fewest)
+                plan = counted.plan
+                if plan is not None and (
+                    start is None or planning.cost(plan) < planning.cost(start)
+                ):
+                    start = plan
+        # A fewest-sites plan is start enough: the search's time goes to the proof instead.
+        searching = start is not None and (counted is None or counted.plan is None)
+        if searching and dated and uses_search(options.local_search, planning):
             if self.twin is not None:
                 start, search = self._phased_start(start, progress)
-        elif start is not None and uses_search(options.local_search, planning):
+        elif searching and uses_search(options.local_search, planning):
             search_deadline = None
             if deadline is not None:
                 search_deadline = started + SEARCH_TIME_SHARE * max(deadline - started, 0.0)
@@ -416,7 +454,7 @@ class CoLocationModel:
             start, search = improve(planning, start, options, search_deadline, searched)
             if progress is not None:
                 progress("whole model", share)
-        outcome = solve_verified(self.formulation, options, start, deadline, self.arrays)
+        outcome = solve_verified(self.formulation, options, start, deadline, arrays)
         seconds = time.perf_counter() - started
         if isinstance(outcome, SolverRun):
             self._raise_for(outcome)
@@ -430,7 +468,7 @@ class CoLocationModel:
             outcome.gap,
             seconds,
         )
-        self.solution = self._solution(outcome, seconds, search)
+        self.solution = self._solution(outcome, seconds, search, counted)
         return self
 
     def _phased_start(
@@ -511,7 +549,11 @@ class CoLocationModel:
         return max(self.deadline or floor, floor)
 
     def _solution(
-        self, outcome: VerifiedPlan, seconds: float, search: SearchReport | None
+        self,
+        outcome: VerifiedPlan,
+        seconds: float,
+        search: SearchReport | None,
+        counted: SiteCountBound | None = None,
     ) -> Solution:
         planning = self.planning
         coverage, demand_cover = planning.coverage_tables(outcome.plan)
@@ -520,6 +562,8 @@ class CoLocationModel:
         verification = f"cost and {outcome.check.rows:,} rules recomputed from the plan: all hold"
         if outcome.notes:
             verification += "; " + "; ".join(outcome.notes)
+        if counted is not None:
+            verification += "; " + counted.describe()
         return Solution(
             status=outcome.status,
             solver=self.options.solver,

@@ -396,13 +396,15 @@ class PlanningProblem:
             )
         else:
             pair_cost = cost[pair_service, pair_site]
+        if demand_ids is None:
+            demand_ids = range(len(coverage[0].weights)) if coverage else ()
         return cls(
             name=name,
             site_ids=[str(i) for i in (site_ids if site_ids is not None else range(n_sites))],
             service_ids=[
                 str(i) for i in (service_ids if service_ids is not None else range(n_services))
             ],
-            demand_ids=[str(i) for i in demand_ids] if demand_ids is not None else [],
+            demand_ids=[str(i) for i in demand_ids],
             site_cost=np.asarray(epochs.get("site_cost", fixed_cost), dtype=float),
             capacity=capacity,
             space=space,

@@ -40,12 +40,16 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LpArrays",
+    "SiteCountBound",
     "SolverOptions",
     "SolverRun",
     "VerifiedPlan",
     "relative_gap",
     "run_solver",
+    "fewest_sites",
     "solve_verified",
+    "uses_count_bound",
+    "with_site_count_row",
 ]
 
 #: A relative gap below this is reported as 0 (fully proven).
@@ -64,6 +68,12 @@ RESOLVE_MIN_SECONDS = 2.0
 SOLVER_SETUP_SECONDS_PER_MILLION_NONZEROS = 3.5
 #: Under ``presolve: auto`` a dated model with more nonzeros than this is solved unpresolved.
 PRESOLVE_AUTO_MAX_NONZEROS = 200_000
+#: Under ``site_count_bound: auto``: at least this many sites free to close, whose costs of
+#: keeping differ by at most this fraction of the largest (see :func:`uses_count_bound`).
+COUNT_BOUND_AUTO_MIN_SITES = 100
+COUNT_BOUND_AUTO_SPREAD = 0.1
+#: The share of the time left that the fewest-sites model may take.
+COUNT_BOUND_TIME_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class SolverOptions:
     local_search : {"auto", "on", "off"}
     presolve : {"auto", "on", "off"}
         HiGHS's presolve (CBC always presolves).
+    site_count_bound : {"auto", "on", "off"}
+        First prove the fewest sites any plan keeps (see :func:`fewest_sites`).
     """
 
     solver: str = "highs"
@@ -89,6 +101,7 @@ class SolverOptions:
     threads: int | None = None
     local_search: str = "auto"
     presolve: str = "auto"
+    site_count_bound: str = "auto"
 
     def presolve_on(self, dated: bool, nonzeros: int) -> bool:
         """Whether HiGHS presolves: "auto" does, except on a large dated model, whose presolve
@@ -437,6 +450,158 @@ def _run_cbc(
         status = lowered.replace(" ", "_")
     return SolverRun(
         status, words, has_solution, objective, bound, seconds, values if has_solution else None
+    )
+
+
+# --------------------------------------------------------------------------- fewest sites
+
+
+@dataclass(frozen=True)
+class SiteCountBound:
+    """The fewest sites any plan keeps, as far as the site-count model proved it.
+
+    Attributes
+    ----------
+    fewest : int
+        Every plan keeps at least this many sites (the count model's bound, rounded up).
+    proven : bool
+        The count model reached it with a plan of that many sites (so it is the least).
+    plan : Plan or None
+        The count model's plan, checked against every rule.
+    seconds : float
+    """
+
+    fewest: int
+    proven: bool
+    plan: Plan | None
+    seconds: float
+
+    def describe(self) -> str:
+        how = "proven least" if self.proven else "a lower bound"
+        return (
+            f"every plan keeps at least {self.fewest:,} sites ({how}, by the site-count model "
+            f"in {self.seconds:.1f} s); the bound includes that row"
+        )
+
+
+def uses_count_bound(setting: str, problem) -> bool:
+    """Whether the fewest-sites row is worth proving first: "on", or under "auto" a timeless
+    problem with at least :data:`COUNT_BOUND_AUTO_MIN_SITES` sites free to close whose costs
+    of keeping are all within :data:`COUNT_BOUND_AUTO_SPREAD` of each other. Only then is a
+    plan's cost close to a multiple of its number of sites, and only then does a count bound
+    lift the money bound by whole sites."""
+    if setting == "off" or problem.n_epochs > 1:
+        return False
+    if setting == "on":
+        return True
+    free = problem.may_change[:, 0] & (problem.state_lower[:, 0] < problem.state_upper[:, 0])
+    costs = problem.site_cost[free, 0]
+    if len(costs) < COUNT_BOUND_AUTO_MIN_SITES:
+        return False
+    largest = float(np.abs(costs).max())
+    return largest > 0 and float(np.ptp(costs)) <= COUNT_BOUND_AUTO_SPREAD * largest
+
+
+def _open_columns(formulation: Formulation, arrays: LpArrays) -> np.ndarray:
+    position = {id(v): i for i, v in enumerate(arrays.variables)}
+    return np.unique([position[id(v)] for v in formulation.open_vars])
+
+
+def fewest_sites(
+    formulation: Formulation,
+    arrays: LpArrays,
+    options: SolverOptions,
+    start: Plan | None,
+    deadline: float | None,
+) -> SiteCountBound | None:
+    """Solve the same rows for the fewest open sites; None when nothing could be proven.
+
+    Every plan of the problem is a plan of this model, so its bound ``k`` (rounded up: the
+    count is whole) gives a valid row ``sum(open) >= k`` for the money model. A solver proves
+    a count quickly, because it knows the objective is whole and rounds its bound up; the
+    money model cannot see that its cost moves in steps of about one site's cost. Where sites
+    cost the same, the row lifts the money model's root bound to the optimum.
+    """
+    started = time.perf_counter()
+    columns = _open_columns(formulation, arrays)
+    cost = np.zeros(len(arrays.variables))
+    cost[columns] = 1.0
+    counting = replace(arrays, cost=cost, objective_scale=1.0)
+    vector = arrays.start_vector(formulation.start_values(start)) if start is not None else None
+    # As in solve_verified: HiGHS can hand back the start with a better objective; a count
+    # whose plan does not bear it out is tried again without the start, then dropped.
+    for attempt in (vector, None) if vector is not None else (None,):
+        limit = None
+        if deadline is not None:
+            limit = max(deadline - time.perf_counter(), MIN_SOLVER_SECONDS)
+        run = run_solver(
+            counting,
+            options.solver,
+            limit,
+            0.0,
+            options.threads,
+            attempt,
+            True,
+            options.presolve != "off",
+        )
+        if not math.isfinite(run.best_bound) or run.status == "infeasible":
+            return None
+        plan = plan_of_run(formulation, counting, run) if run.has_solution else None
+        if not run.has_solution or (
+            plan is not None
+            and formulation.problem.check(plan).holds
+            and int(plan.state[:, 0].sum()) == round(run.objective)
+        ):
+            break
+    else:
+        return None
+    fewest = math.ceil(run.best_bound - 1e-6)
+    proven = plan is not None and int(plan.state[:, 0].sum()) == fewest
+    if plan is not None:
+        plan = _cheapest_with_sites_of(formulation, arrays, options, plan, deadline)
+    return SiteCountBound(fewest, proven, plan, time.perf_counter() - started)
+
+
+def _cheapest_with_sites_of(
+    formulation: Formulation,
+    arrays: LpArrays,
+    options: SolverOptions,
+    plan: Plan,
+    deadline: float | None,
+) -> Plan:
+    """The cheapest plan keeping exactly ``plan``'s sites: the count model moves services
+    freely, as moves cost it nothing; here they cost what they cost."""
+    position = {id(v): i for i, v in enumerate(arrays.variables)}
+    state = np.array([float(plan.state[s, 0]) for s in range(len(formulation.open_vars))])
+    at = np.array([position[id(v)] for v in formulation.open_vars])
+    lower, upper = arrays.lower.copy(), arrays.upper.copy()
+    lower[at] = upper[at] = state
+    fixed = replace(arrays, lower=lower, upper=upper)
+    limit = None
+    if deadline is not None:
+        limit = max(deadline - time.perf_counter(), MIN_SOLVER_SECONDS)
+    vector = arrays.start_vector(formulation.start_values(plan))
+    run = run_solver(fixed, options.solver, limit, options.mip_gap, options.threads, vector)
+    if not run.has_solution:
+        return plan
+    cheaper = plan_of_run(formulation, fixed, run)
+    problem = formulation.problem
+    if cheaper is None or not problem.check(cheaper).holds:
+        return plan
+    return cheaper if problem.cost(cheaper) < problem.cost(plan) else plan
+
+
+def with_site_count_row(formulation: Formulation, arrays: LpArrays, fewest: int) -> LpArrays:
+    """``arrays`` with the row ``sum(open) >= fewest`` added."""
+    columns = _open_columns(formulation, arrays)
+    row = sparse.csr_array(
+        (np.ones(len(columns)), columns, [0, len(columns)]), shape=(1, len(arrays.variables))
+    )
+    return replace(
+        arrays,
+        rows=sparse.vstack([arrays.rows, row], format="csr"),
+        row_lower=np.append(arrays.row_lower, float(fewest)),
+        row_upper=np.append(arrays.row_upper, np.inf),
     )
 
 
