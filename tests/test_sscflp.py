@@ -11,7 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "benchmarks" / "sscflp_holmberg"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sscflp import published_optimum, read_instance, solve_core  # noqa: E402
+from sscflp import (  # noqa: E402
+    generate,
+    published_optimum,
+    read_instance,
+    solve_core,
+    solve_textbook,
+    write_instance,
+)
 
 pytestmark = pytest.mark.shared_data
 
@@ -38,3 +45,25 @@ def test_cbc_reaches_the_same_optimum():
     model = solve_core(read_instance(path), solver="cbc")
     assert (model.solution.solver, model.solution.status) == ("cbc", "optimal")
     assert model.solution.objective == pytest.approx(published_optimum(path), abs=1e-6)
+
+
+def test_generated_instances_round_trip_and_are_as_tight_as_asked(tmp_path):
+    instance = generate(12, 40, 1.1, seed=3, name="g")
+    write_instance(instance, tmp_path / "g")
+    back = read_instance(tmp_path / "g")
+    for field in ("capacity", "opening_cost", "demand", "cost"):
+        assert (getattr(back, field) == getattr(instance, field)).all(), field
+    total = instance.demand.sum()
+    assert 1.1 * total <= instance.capacity.sum() <= 1.1 * total + len(instance.capacity)
+
+
+def test_core_and_textbook_agree_on_a_generated_instance_and_say_when_stopped():
+    instance = generate(8, 24, 1.2, seed=5, name="g")
+    model = solve_core(instance)
+    value, status = solve_textbook(instance)
+    assert (model.solution.status, status) == ("optimal", "optimal")
+    assert model.solution.objective == pytest.approx(value, abs=1e-6)
+    # A tight limit on a hard instance: CBC stops; PuLP's own status would still say Optimal.
+    hard = generate(40, 200, 1.05, seed=1, name="hard")
+    _, stopped = solve_textbook(hard, time_limit=1)
+    assert stopped in ("stopped", "no plan")
