@@ -623,7 +623,7 @@ def test_implied_cover_rows_change_neither_plan_nor_diagnosis():
     assert sum(r.name.startswith("cover_") for r in elastic.lp.constraints()) == 3
 
 
-def line_of_four(site_count_bound: str) -> CoLocationModel:
+def line_of_four(site_count_bound: str, open_lower=None) -> CoLocationModel:
     """Sites A-D on a line, one service each, room for two; point d1 needs A or B, d2 B or C,
     d3 C or D. Two sites are the fewest ({A,C}, {B,C}, {B,D}); moves cost 1 a step."""
     from scipy import sparse
@@ -643,6 +643,7 @@ def line_of_four(site_count_bound: str) -> CoLocationModel:
         coverage=[rule],
         site_ids=list("ABCD"),
         current_site=np.arange(4),
+        open_lower=open_lower,
         site_count_bound=site_count_bound,
     ).solve()
 
@@ -657,6 +658,50 @@ def test_the_fewest_sites_row_keeps_the_cheapest_plan(setting):
     assert solution.plan.opened.tolist() == [True, False, True, False]
     counted = "every plan keeps at least 2 sites (proven least" in solution.verification
     assert counted == (setting == "on")
+
+
+def test_a_fewest_sites_bound_no_higher_than_the_locked_sites_is_dropped():
+    # B and C locked open already cover d1-d3: the count proves 2, which the locks say anyway.
+    solution = line_of_four("on", open_lower=np.array([0, 1, 1, 0])).solution
+    assert solution.plan.opened.tolist() == [False, True, True, False]
+    assert solution.objective == pytest.approx(22.3)
+    assert "every plan keeps at least" not in solution.verification
+
+
+def test_the_fewest_sites_row_ignores_a_site_in_no_row():
+    # Site 2 costs nothing and takes no service, so PuLP leaves its column out of the model.
+    cost = np.array([[1.0, 2.0, np.inf], [2.0, 1.0, np.inf]])
+    model = CoLocationModel.from_arrays(
+        [10.0, 10.0, 0.0], [5.0] * 3, [1.0, 1.0], cost, site_count_bound="on"
+    ).solve()
+    solution = model.solution
+    assert solution.status == "optimal" and solution.objective == pytest.approx(13.0)
+    assert solution.plan.opened[:2].tolist() == [False, True]
+    assert "every plan keeps at least 1 sites (proven least" in solution.verification
+
+
+def test_no_solver_call_is_started_that_would_overrun_the_limit():
+    import time
+
+    from totalcapital.model.solve import (
+        MIN_SOLVER_SECONDS,
+        SOLVER_SETUP_SECONDS_PER_MILLION_NONZEROS,
+        _time_for_a_call,
+    )
+
+    arrays = line_of_four("off").arrays
+    now = time.perf_counter()
+    assert _time_for_a_call(arrays, None) is None
+    assert _time_for_a_call(arrays, now + MIN_SOLVER_SECONDS / 2) == 0.0
+    assert _time_for_a_call(arrays, now + 10.0) == pytest.approx(10.0, abs=0.1)
+    # Set-up grows with the nonzeros: 2 million of them need 7 s before HiGHS looks at its clock.
+    from dataclasses import replace
+    from scipy import sparse
+
+    big = replace(arrays, rows=sparse.csr_array(np.ones((2000, 1000))))
+    setup = SOLVER_SETUP_SECONDS_PER_MILLION_NONZEROS * 2.0
+    assert _time_for_a_call(big, time.perf_counter() + setup - 1.0) == 0.0
+    assert _time_for_a_call(big, time.perf_counter() + setup + 1.0) > setup
 
 
 def test_the_fewest_sites_row_is_used_where_sites_cost_the_same():

@@ -428,7 +428,7 @@ class CoLocationModel:
             count_deadline = None
             if deadline is not None:
                 count_deadline = started + COUNT_BOUND_TIME_SHARE * max(deadline - started, 0.0)
-            counted = fewest_sites(self.formulation, arrays, options, start, count_deadline)
+            counted = fewest_sites(self.formulation, arrays, options, count_deadline)
             if counted is not None:
                 arrays = with_site_count_row(self.formulation, arrays, counted.fewest)
                 plan = counted.plan
@@ -444,7 +444,10 @@ class CoLocationModel:
         elif searching and uses_search(options.local_search, planning):
             search_deadline = None
             if deadline is not None:
-                search_deadline = started + SEARCH_TIME_SHARE * max(deadline - started, 0.0)
+                # A share of what is left now: a fewest-sites model that proved nothing may
+                # have used some of it.
+                now = time.perf_counter()
+                search_deadline = now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
             share = SEARCH_TIME_SHARE if deadline is not None else 0.9
 
             def searched(text: str, done: float) -> None:

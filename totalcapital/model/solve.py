@@ -178,7 +178,9 @@ class LpArrays:
         vector = np.zeros(len(self.variables))
         position = {id(v): i for i, v in enumerate(self.variables)}
         for var, value in start.items():
-            vector[position[id(var)]] = value
+            # PuLP leaves out a variable in no row and not in the objective: it is free.
+            if id(var) in position:
+                vector[position[id(var)]] = value
         return vector
 
 
@@ -503,59 +505,59 @@ def uses_count_bound(setting: str, problem) -> bool:
 
 
 def _open_columns(formulation: Formulation, arrays: LpArrays) -> np.ndarray:
+    # A site in no row and with no cost is not among PuLP's columns: it counts for nothing.
     position = {id(v): i for i, v in enumerate(arrays.variables)}
-    return np.unique([position[id(v)] for v in formulation.open_vars])
+    return np.unique(
+        np.array([position[id(v)] for v in formulation.open_vars if id(v) in position], np.int64)
+    )
+
+
+def _time_for_a_call(arrays: LpArrays, deadline: float | None) -> float | None:
+    """Seconds a solver call may take before ``deadline`` (None: no limit), or 0.0 when too
+    little is left for HiGHS's set-up, so the call would overrun the limit."""
+    if deadline is None:
+        return None
+    left = deadline - time.perf_counter()
+    setup = SOLVER_SETUP_SECONDS_PER_MILLION_NONZEROS * arrays.rows.nnz / 1e6
+    return left if left >= max(MIN_SOLVER_SECONDS, setup) else 0.0
 
 
 def fewest_sites(
     formulation: Formulation,
     arrays: LpArrays,
     options: SolverOptions,
-    start: Plan | None,
     deadline: float | None,
 ) -> SiteCountBound | None:
-    """Solve the same rows for the fewest open sites; None when nothing could be proven.
+    """Solve the same rows for the fewest open sites; None when nothing useful was proven.
 
     Every plan of the problem is a plan of this model, so its bound ``k`` (rounded up: the
     count is whole) gives a valid row ``sum(open) >= k`` for the money model. A solver proves
     a count quickly, because it knows the objective is whole and rounds its bound up; the
     money model cannot see that its cost moves in steps of about one site's cost. Where sites
     cost the same, the row lifts the money model's root bound to the optimum.
+
+    No start is offered: today's plan keeps every site, the worst count there is. A bound no
+    higher than the sites locked open says nothing, and is dropped.
     """
     started = time.perf_counter()
+    limit = _time_for_a_call(arrays, deadline)
+    if limit == 0.0:
+        return None
     columns = _open_columns(formulation, arrays)
     cost = np.zeros(len(arrays.variables))
     cost[columns] = 1.0
     counting = replace(arrays, cost=cost, objective_scale=1.0)
-    vector = arrays.start_vector(formulation.start_values(start)) if start is not None else None
-    # As in solve_verified: HiGHS can hand back the start with a better objective; a count
-    # whose plan does not bear it out is tried again without the start, then dropped.
-    for attempt in (vector, None) if vector is not None else (None,):
-        limit = None
-        if deadline is not None:
-            limit = max(deadline - time.perf_counter(), MIN_SOLVER_SECONDS)
-        run = run_solver(
-            counting,
-            options.solver,
-            limit,
-            0.0,
-            options.threads,
-            attempt,
-            True,
-            options.presolve != "off",
-        )
-        if not math.isfinite(run.best_bound) or run.status == "infeasible":
-            return None
-        plan = plan_of_run(formulation, counting, run) if run.has_solution else None
-        if not run.has_solution or (
-            plan is not None
-            and formulation.problem.check(plan).holds
-            and int(plan.state[:, 0].sum()) == round(run.objective)
-        ):
-            break
-    else:
+    presolve = options.presolve_on(False, arrays.rows.nnz)
+    run = run_solver(counting, options.solver, limit, 0.0, options.threads, None, True, presolve)
+    if not math.isfinite(run.best_bound) or run.status == "infeasible":
         return None
     fewest = math.ceil(run.best_bound - 1e-6)
+    locked_open = int((arrays.lower[columns] >= 1).sum())
+    if fewest <= locked_open:
+        return None
+    plan = plan_of_run(formulation, counting, run) if run.has_solution else None
+    if plan is not None and not formulation.problem.check(plan).holds:
+        plan = None
     proven = plan is not None and int(plan.state[:, 0].sum()) == fewest
     if plan is not None:
         plan = _cheapest_with_sites_of(formulation, arrays, options, plan, deadline)
@@ -571,17 +573,24 @@ def _cheapest_with_sites_of(
 ) -> Plan:
     """The cheapest plan keeping exactly ``plan``'s sites: the count model moves services
     freely, as moves cost it nothing; here they cost what they cost."""
+    limit = _time_for_a_call(arrays, deadline)
+    if limit == 0.0:
+        return plan
     position = {id(v): i for i, v in enumerate(arrays.variables)}
-    state = np.array([float(plan.state[s, 0]) for s in range(len(formulation.open_vars))])
-    at = np.array([position[id(v)] for v in formulation.open_vars])
+    kept = [
+        (position[id(v)], float(plan.state[s, 0]))
+        for s, v in enumerate(formulation.open_vars)
+        if id(v) in position
+    ]
+    at = np.array([i for i, _ in kept], dtype=np.int64)
     lower, upper = arrays.lower.copy(), arrays.upper.copy()
-    lower[at] = upper[at] = state
+    lower[at] = upper[at] = [state for _, state in kept]
     fixed = replace(arrays, lower=lower, upper=upper)
-    limit = None
-    if deadline is not None:
-        limit = max(deadline - time.perf_counter(), MIN_SOLVER_SECONDS)
     vector = arrays.start_vector(formulation.start_values(plan))
-    run = run_solver(fixed, options.solver, limit, options.mip_gap, options.threads, vector)
+    presolve = options.presolve_on(False, arrays.rows.nnz)
+    run = run_solver(
+        fixed, options.solver, limit, options.mip_gap, options.threads, vector, False, presolve
+    )
     if not run.has_solution:
         return plan
     cheaper = plan_of_run(formulation, fixed, run)
@@ -702,11 +711,9 @@ def solve_verified(
     problem = formulation.problem
     if arrays is None:
         arrays = LpArrays.from_lp(formulation.lp, formulation.objective_scale)
-    if start is not None and deadline is not None:
-        left = deadline - time.perf_counter()
-        setup = SOLVER_SETUP_SECONDS_PER_MILLION_NONZEROS * arrays.rows.nnz / 1e6
+    if start is not None and _time_for_a_call(arrays, deadline) == 0.0:
         check = problem.check(start)
-        if left < max(MIN_SOLVER_SECONDS, setup) and check.holds:
+        if check.holds:
             # The solver would overrun the limit before it could stop: the starting plan
             # (checked) is the answer, with nothing proven.
             run = SolverRun(
