@@ -311,6 +311,10 @@ class SolverSettings(_Strict):
     #: that plan as its start); "auto" does so for a timeless model of 100 or more sites free
     #: to close that all cost about the same to keep (within 10%), such as a fire-cover screen.
     site_count_bound: Literal["auto", "on", "off"] = "auto"
+    #: Decompose a large timeless model by site (column generation, then the master over
+    #: whole-site patterns): a plan and a lower bound of its own. "auto" for timeless models
+    #: of 3,000 to 20,000 allowed pairs, in place of the neighbourhood search.
+    decomposition: Literal["auto", "on", "off"] = "auto"
 
 
 class ProgrammeSettings(_Strict):

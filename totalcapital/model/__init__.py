@@ -6,6 +6,7 @@
 ``formulation``    PuLP rows and columns of a problem, named after the estate
 ``solve``          HiGHS or CBC; each answer read back and verified on the problem
 ``search``         neighbourhood search over a problem and a plan
+``decompose``      decomposition by site: a Lagrangian bound and a price-and-branch plan
 ``diagnose``       presolve checks and proven relaxations of an infeasible problem
 ``colocation``     :class:`CoLocationModel`: the stages strung together
 =================  =====================================================================

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InfeasibleScenario, SolverError
+from .decompose import DecompositionReport, SiteBlocks, price_and_branch, uses_decomposition
 from .diagnose import Relaxation, diagnose, presolve_reasons
 from .formulation import Formulation
 from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
@@ -35,6 +36,7 @@ from .solve import (
     fewest_sites,
     solve_verified,
     uses_count_bound,
+    with_bound,
     with_site_count_row,
 )
 
@@ -239,6 +241,7 @@ class CoLocationModel:
         local_search: str = "auto",
         presolve: str = "auto",
         site_count_bound: str = "auto",
+        decomposition: str = "auto",
         started: float | None = None,
         epochs: dict | None = None,
         calendar: Epochs | None = None,
@@ -296,6 +299,10 @@ class CoLocationModel:
             First prove the fewest sites any plan keeps and add that row to the model (see
             :func:`~totalcapital.model.solve.fewest_sites`); "auto" does so for timeless
             models whose sites cost about the same to keep.
+        decomposition : {"auto", "on", "off"}
+            Decompose a timeless model by site (:mod:`totalcapital.model.decompose`) for a
+            plan and a bound of its own; "auto" does so, in place of the neighbourhood search,
+            for 3,000 to 20,000 allowed pairs.
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
         epochs : dict, optional
@@ -331,7 +338,14 @@ class CoLocationModel:
             epochs=epochs,
         )
         options = SolverOptions(
-            solver, time_limit, mip_gap, threads, local_search, presolve, site_count_bound
+            solver,
+            time_limit,
+            mip_gap,
+            threads,
+            local_search,
+            presolve,
+            site_count_bound,
+            decomposition,
         )
         model = cls(planning, options, reasons=reasons, started=started)
         model.calendar = calendar
@@ -438,7 +452,28 @@ class CoLocationModel:
                     start = plan
         # A fewest-sites plan is start enough: the search's time goes to the proof instead.
         searching = start is not None and (counted is None or counted.plan is None)
-        if searching and dated and uses_search(options.local_search, planning):
+        split = None
+        # An explicit "local_search: on" wins over "decomposition: auto".
+        wanted = options.decomposition == "on" or options.local_search != "on"
+        if searching and wanted and uses_decomposition(options.decomposition, planning):
+            split = SiteBlocks.of(self.formulation, arrays)
+        decomposed = None
+        if split is not None:
+            if progress is not None:
+                progress("decomposing by site", 0.0)
+            share_end = None
+            if deadline is not None:
+                now = time.perf_counter()
+                share_end = now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
+            plan, decomposed = price_and_branch(
+                self.formulation, arrays, split, start, options, share_end
+            )
+            if plan is not None and planning.check(plan).holds:
+                if planning.cost(plan) < planning.cost(start):
+                    start = plan
+            if progress is not None:
+                progress("whole model", SEARCH_TIME_SHARE)
+        elif searching and dated and uses_search(options.local_search, planning):
             if self.twin is not None:
                 start, search = self._phased_start(start, progress)
         elif searching and uses_search(options.local_search, planning):
@@ -461,6 +496,8 @@ class CoLocationModel:
         seconds = time.perf_counter() - started
         if isinstance(outcome, SolverRun):
             self._raise_for(outcome)
+        if decomposed is not None:
+            outcome = with_bound(outcome, decomposed.bound, options, planning.integral_objective)
         log.info(
             "Solved '%s' with %s: %s (%s), objective %.2f verified, gap %.2g, %.2f s",
             planning.name,
@@ -471,7 +508,7 @@ class CoLocationModel:
             outcome.gap,
             seconds,
         )
-        self.solution = self._solution(outcome, seconds, search, counted)
+        self.solution = self._solution(outcome, seconds, search, counted, decomposed)
         return self
 
     def _phased_start(
@@ -557,6 +594,7 @@ class CoLocationModel:
         seconds: float,
         search: SearchReport | None,
         counted: SiteCountBound | None = None,
+        decomposed: DecompositionReport | None = None,
     ) -> Solution:
         planning = self.planning
         coverage, demand_cover = planning.coverage_tables(outcome.plan)
@@ -567,6 +605,8 @@ class CoLocationModel:
             verification += "; " + "; ".join(outcome.notes)
         if counted is not None:
             verification += "; " + counted.describe()
+        if decomposed is not None:
+            verification += "; " + decomposed.describe()
         return Solution(
             status=outcome.status,
             solver=self.options.solver,

@@ -797,6 +797,7 @@ def estate_arrays(
         "local_search": solver.local_search,
         "presolve": solver.presolve,
         "site_count_bound": solver.site_count_bound,
+        "decomposition": solver.decomposition,
         "reasons": reasons,
         "epochs": {
             **states,

@@ -93,6 +93,8 @@ class SolverOptions:
         HiGHS's presolve (CBC always presolves).
     site_count_bound : {"auto", "on", "off"}
         First prove the fewest sites any plan keeps (see :func:`fewest_sites`).
+    decomposition : {"auto", "on", "off"}
+        Decompose by site (see :mod:`totalcapital.model.decompose`).
     """
 
     solver: str = "highs"
@@ -102,6 +104,7 @@ class SolverOptions:
     local_search: str = "auto"
     presolve: str = "auto"
     site_count_bound: str = "auto"
+    decomposition: str = "auto"
 
     def presolve_on(self, dated: bool, nonzeros: int) -> bool:
         """Whether HiGHS presolves: "auto" does, except on a large dated model, whose presolve
@@ -643,6 +646,26 @@ class VerifiedPlan:
     status: str
     gap: float
     notes: tuple[str, ...] = ()
+
+
+def with_bound(
+    outcome: VerifiedPlan, bound: float, options: SolverOptions, integral: bool
+) -> VerifiedPlan:
+    """``outcome`` measured against ``bound`` (£) too, a lower bound proven elsewhere (a
+    decomposition): the higher bound counts, and a gap it closes is a proof."""
+    if not math.isfinite(bound) or bound <= outcome.run.best_bound:
+        return outcome
+    run = replace(outcome.run, best_bound=bound)
+    objective = outcome.check.objective
+    gap = relative_gap(objective, bound)
+    status = outcome.status
+    allowed = max(options.mip_gap or 0.0, 0.0) + PROVEN_GAP_TOLERANCE
+    if status in ("optimal", "time_limit", "unproven") and (
+        gap <= allowed or (integral and objective - bound < INTEGRAL_ABS_GAP)
+    ):
+        status = "optimal"
+    note = f"the bound is the decomposition's (£{bound / 1e6:,.1f}m), higher than the solver's"
+    return replace(outcome, run=run, gap=gap, status=status, notes=(*outcome.notes, note))
 
 
 def plan_of_run(formulation: Formulation, arrays: LpArrays, run: SolverRun) -> Plan | None:

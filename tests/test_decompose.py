@@ -1,0 +1,168 @@
+"""Decomposition by site: every bound it gives is a lower bound, its patterns are exact."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from enumeration import enumerate_best, random_estate
+
+from totalcapital.model import CoLocationModel
+from totalcapital.model.decompose import (
+    SiteBlocks,
+    _Block,
+    cheapest_pattern,
+    price_and_branch,
+    uses_decomposition,
+)
+from totalcapital.model.solve import SolverOptions, with_bound
+
+
+def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule():
+    """On 150 random estates with every kind of rule, against brute-force enumeration."""
+    decomposed = converged = tight = 0
+    for seed in range(150):
+        arrays = random_estate(seed)
+        best = enumerate_best(arrays)
+        if best is None:
+            continue
+        model = CoLocationModel.from_arrays(**arrays)
+        start = model.planning.today_plan()
+        if start is None or not model.planning.check(start).holds:
+            continue
+        split = SiteBlocks.of(model.formulation, model.arrays)
+        assert split is not None, f"seed {seed}"
+        plan, report = price_and_branch(
+            model.formulation, model.arrays, split, start, SolverOptions(), None
+        )
+        decomposed += 1
+        converged += report.converged
+        assert report.converged, f"seed {seed}: no time limit, so the columns run out"
+        assert report.bound <= best[0] + 1e-6 * max(1.0, abs(best[0])), f"seed {seed}"
+        tight += math.isclose(report.bound, best[0], rel_tol=1e-6, abs_tol=1e-3)
+        assert plan is not None, f"seed {seed}: the start's own patterns are a plan"
+        check = model.planning.check(plan)
+        assert check.holds, f"seed {seed}"
+        assert best[0] - 1e-6 <= check.objective <= model.planning.cost(start) + 1e-6
+    # Most seeds have a plan today; on some the bound is the optimum itself.
+    assert decomposed >= 60 and converged == decomposed and tight >= 10
+
+
+def test_the_whole_run_with_decomposition_on_agrees_with_enumeration():
+    agreed = 0
+    for seed in range(150, 200):
+        arrays = random_estate(seed)
+        best = enumerate_best(arrays)
+        if best is None:
+            continue
+        model = CoLocationModel.from_arrays(**arrays, decomposition="on").solve()
+        solution = model.solution
+        assert solution.status == "optimal", f"seed {seed}"
+        assert solution.objective == pytest.approx(best[0], rel=1e-9, abs=1e-6), f"seed {seed}"
+        agreed += "decomposition by site" in solution.verification
+    assert agreed >= 20
+
+
+def block(**changes) -> _Block:
+    """Site with room 10: items a (space 6), b (5), c (4), d (4); d is forced (no other
+    site); b and c provide a standard; a and c are incompatible kinds."""
+    fields = {
+        "site": 0,
+        "open_col": 0,
+        "may_open": True,
+        "may_close": False,
+        "items": np.array([1, 2, 3, 4]),
+        "weight": np.array([6, 5, 4, 4]),
+        "capacity": 10,
+        "forced": np.array([False, False, False, True]),
+        "provides": np.array([5]),
+        "provides_members": [np.array([1, 2])],
+        "hosts": np.array([6, 7]),
+        "hosts_members": [np.array([0]), np.array([2])],
+        "incompatible": [(0, 1)],
+    }
+    fields.update(changes)
+    return _Block(**fields)
+
+
+def test_cheapest_pattern_is_exact_on_a_hand_case():
+    # Open costs 10; housing a saves 9, b 3, c 2, d costs 1; providing earns 5.
+    reduced = np.array([10.0, -9.0, -3.0, -2.0, 1.0, -5.0, 0.0, 0.0])
+    # d is forced (4 of 10 m2). a (6) fits beside it: 10 - 9 + 1 = 2. b (5) and c (4) do
+    # not both fit; b + provides: 10 - 3 - 5 + 1 = 3; a + c is banned and does not fit.
+    value, x = cheapest_pattern(block(), reduced)
+    assert value == pytest.approx(2.0)
+    assert x == {0: 1.0, 1: 1.0, 4: 1.0, 6: 1.0}
+    # Providing worth 10: b with it beats a: 10 - 3 - 10 + 1 = -2.
+    reduced[5] = -10.0
+    value, x = cheapest_pattern(block(), reduced)
+    assert value == pytest.approx(-2.0)
+    assert x == {0: 1.0, 2: 1.0, 4: 1.0, 5: 1.0}
+    # Without the forced service the site may close, and closing (0) beats -2 + 1 - 1 ...
+    free = block(forced=np.array([False, False, False, False]), may_close=True)
+    reduced = np.array([10.0, -9.0, -3.0, -2.0, 1.0, -5.0, 0.0, 0.0])
+    value, x = cheapest_pattern(free, reduced)
+    assert (value, x) == (0.0, {})
+    # ... and a site that cannot open has only the closed pattern.
+    value, x = cheapest_pattern(block(may_open=False, may_close=True), reduced)
+    assert (value, x) == (0.0, {})
+
+
+def test_a_decomposition_bound_that_closes_the_gap_proves_the_plan():
+    model = CoLocationModel.from_arrays(
+        [10.0, 10.0], [5.0, 5.0], [1.0], np.array([[0.0, 1.0]]), decomposition="off"
+    ).solve()
+    outcome_like = model.solution
+    assert outcome_like.status == "optimal" and outcome_like.objective == pytest.approx(10.0)
+
+    from dataclasses import replace
+
+    from totalcapital.model.solve import SolverRun, VerifiedPlan
+
+    run = SolverRun("time_limit", "Time limit reached", True, 10.0, 8.0, 1.0)
+    check = model.planning.check(outcome_like.plan)
+    outcome = VerifiedPlan(outcome_like.plan, check, run, "time_limit", 0.2)
+    lifted = with_bound(outcome, 10.0, SolverOptions(mip_gap=0.0), integral=False)
+    assert lifted.status == "optimal" and lifted.gap == 0.0 and lifted.run.best_bound == 10.0
+    assert "the bound is the decomposition's" in lifted.notes[-1]
+    partly = with_bound(outcome, 9.0, SolverOptions(mip_gap=0.0), integral=False)
+    assert partly.status == "time_limit" and partly.gap == pytest.approx(0.1)
+    assert with_bound(outcome, 7.0, SolverOptions(), integral=False) is outcome
+    assert with_bound(replace(outcome), math.nan, SolverOptions(), integral=False).gap == 0.2
+
+
+def test_auto_decomposes_only_mid_sized_timeless_models():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    n = 80
+    model = CoLocationModel.from_arrays(
+        np.full(n, 100.0), np.full(n, 3.0), np.ones(n), rng.uniform(0, 1, (n, n))
+    )
+    planning = model.planning  # 6,400 allowed pairs
+    assert uses_decomposition("auto", planning) and uses_decomposition("on", planning)
+    assert not uses_decomposition("off", planning)
+    small = CoLocationModel.from_arrays([1.0, 1.0], [2.0, 2.0], [1.0], np.zeros((1, 2)))
+    assert not uses_decomposition("auto", small.planning)
+    assert uses_decomposition("on", small.planning)
+    dated = SimpleNamespace(n_epochs=2, pair_site=planning.pair_site)
+    assert not uses_decomposition("on", dated)
+
+
+def test_decomposition_under_auto_gives_way_to_an_explicit_search(monkeypatch):
+    import totalcapital.model.decompose as decompose
+
+    monkeypatch.setattr(decompose, "AUTO_MIN_PAIRS", 0)  # a small model counts as mid-sized
+    for seed in range(20):  # the first estate whose plan today keeps every rule
+        arrays = random_estate(seed)
+        planning = CoLocationModel.from_arrays(**arrays).planning
+        today = planning.today_plan()
+        if today is not None and planning.check(today).holds:
+            break
+    arrays.pop("local_search")
+    searched = CoLocationModel.from_arrays(**arrays, local_search="on").solve().solution
+    assert "decomposition by site" not in searched.verification and searched.local_search
+    split = CoLocationModel.from_arrays(**arrays).solve().solution
+    assert "decomposition by site" in split.verification and not split.local_search
+    assert split.objective == pytest.approx(searched.objective)

@@ -1,0 +1,466 @@
+"""Dantzig-Wolfe decomposition by site: a lower bound and a plan for a large timeless model.
+
+Each site, with the services it may house, is a block: whether it is kept, which services it
+houses (a knapsack of floor space), which standards it then provides, which incompatible groups
+it hosts. Every other row (each service housed once, cover, shares of people, budgets) links the
+blocks and stays in a master LP whose columns are whole-site patterns. Column generation prices
+every block exactly, by dynamic programming over floor space. For any row prices ``y``::
+
+    L(y) = sum_i min(y_i l_i, y_i u_i) + sum_blocks min_pattern (c - A'y) x + sum_other min_box (c - A'y) z
+
+is a lower bound on every plan's cost, so every round gives a valid bound, and once no pattern
+prices out it is the Dantzig-Wolfe bound (the master LP's value). The master over the patterns
+found, solved with whole patterns only, gives a plan ("price and branch"); like every plan it is
+checked rule by rule before it is used.
+
+Why it pays on a county: the solver's root bound on the whole model at county scale comes late
+(minutes), while the master's patterns already respect every site's floor space; and whole-site
+patterns are good building blocks for plans.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .formulation import Formulation
+from .problem import Plan
+from .solve import LpArrays, SolverOptions, _new_highs
+
+log = logging.getLogger(__name__)
+
+#: Rows a site block holds and prices (by the formulation's row names); every other row is in
+#: the master.
+BLOCK_ROWS = ("capacity_", "only_open_", "provides_", "hosts_", "incompatible_", "house_")
+#: Floor space is priced in whole units; a site larger than this many units (or with space
+#: that is not whole m2) is priced in this many units of its own size, rounding each service's
+#: space down: a relaxation, so the bound stays valid (the plan is checked anyway).
+KNAPSACK_UNITS = 4_000
+#: Under ``decomposition="auto"``: timeless models with allowed pairs in this range. Below it
+#: the whole model solves quickly; above it the master LP is too slow for a minute (measured
+#: on the synthetic county: 15-30 s a round at 56,436 pairs).
+AUTO_MIN_PAIRS = 3_000
+AUTO_MAX_PAIRS = 20_000
+#: Share of the decomposition's time for the master over whole patterns (the rest: columns).
+MASTER_MIP_SHARE = 0.5
+#: Incompatible pairs in one site beyond which the block is not priced (2^k variants).
+MAX_INCOMPATIBLE_PER_SITE = 4
+
+
+def uses_decomposition(setting: str, problem) -> bool:
+    """Whether a problem is decomposed under ``setting``: "on" for any timeless problem, or
+    "auto" for timeless problems with allowed pairs between :data:`AUTO_MIN_PAIRS` and
+    :data:`AUTO_MAX_PAIRS`."""
+    if setting == "off" or problem.n_epochs > 1:
+        return False
+    pairs = len(problem.pair_site)
+    return setting == "on" or AUTO_MIN_PAIRS < pairs <= AUTO_MAX_PAIRS
+
+
+@dataclass(frozen=True)
+class DecompositionReport:
+    """What the decomposition found; costs in £ (the objective's constant in).
+
+    ``bound`` is a valid lower bound on every plan's cost (-inf when no round finished);
+    ``converged`` says it is the Dantzig-Wolfe bound itself (no pattern priced out).
+    """
+
+    start_cost: float
+    plan_cost: float
+    bound: float
+    rounds: int
+    converged: bool
+    patterns: int
+    seconds: float
+
+    def describe(self) -> str:
+        bound = (
+            f"bound £{self.bound / 1e6:,.1f}m ({'Dantzig-Wolfe' if self.converged else 'Lagrangian'})"
+            if math.isfinite(self.bound)
+            else "no bound"
+        )
+        return (
+            f"decomposition by site, {self.rounds} rounds, {self.patterns:,} site patterns in "
+            f"{self.seconds:.1f} s: plan £{self.start_cost / 1e6:,.1f}m -> "
+            f"£{self.plan_cost / 1e6:,.1f}m, {bound}"
+        )
+
+
+@dataclass
+class _Block:
+    site: int
+    open_col: int
+    may_open: bool
+    may_close: bool
+    items: np.ndarray  # housed columns
+    weight: np.ndarray  # space, in whole knapsack units
+    capacity: int
+    forced: np.ndarray  # items whose service can go nowhere else
+    provides: np.ndarray
+    provides_members: list[np.ndarray]  # positions in items
+    hosts: np.ndarray
+    hosts_members: list[np.ndarray]
+    incompatible: list[tuple[int, int]]  # positions in hosts
+
+    @property
+    def columns(self) -> np.ndarray:
+        return np.concatenate([[self.open_col], self.items, self.provides, self.hosts])
+
+
+def _knapsack_units(space: np.ndarray, capacity: float) -> tuple[np.ndarray, int]:
+    whole = np.array_equal(space, np.round(space)) and float(capacity).is_integer()
+    if whole and capacity <= KNAPSACK_UNITS:
+        return space.astype(np.int64), int(capacity)
+    if capacity <= 0:
+        return np.full(len(space), KNAPSACK_UNITS + 1, dtype=np.int64), 0
+    return np.floor(space * KNAPSACK_UNITS / capacity).astype(np.int64), KNAPSACK_UNITS
+
+
+@dataclass
+class SiteBlocks:
+    """The model cut into site blocks: the blocks, the linking rows, the columns in no block."""
+
+    blocks: list[_Block]
+    link: np.ndarray
+    loose: np.ndarray
+    rows: sparse.csr_array
+
+    @classmethod
+    def of(cls, formulation: Formulation, arrays: LpArrays) -> SiteBlocks | None:
+        """None when the model has a row or column the site blocks cannot price."""
+        problem = formulation.problem
+        if problem.n_epochs != 1 or formulation.elastic:
+            return None
+        position = {id(v): i for i, v in enumerate(arrays.variables)}
+        n_cols = len(arrays.variables)
+        block = np.full(n_cols, -1)
+        kind = np.zeros(n_cols, dtype=int)  # 1 open, 2 housed, 3 provides, 4 hosts
+        pair_of = np.full(n_cols, -1)
+        for s, var in enumerate(formulation.open_vars):
+            if id(var) in position:
+                block[position[id(var)]], kind[position[id(var)]] = s, 1
+        for p, row in enumerate(formulation.pair_vars):
+            if row[0] is not None and id(row[0]) in position:
+                i = position[id(row[0])]
+                block[i], kind[i], pair_of[i] = problem.pair_site[p], 2, p
+        for aux in formulation._aux:
+            if aux[0] in ("provides", "hosts") and id(aux[1]) in position:
+                i = position[id(aux[1])]
+                block[i] = aux[4] if aux[0] == "provides" else aux[3]
+                kind[i] = 3 if aux[0] == "provides" else 4
+        rows = arrays.rows.tocsr()
+        n_rows = rows.shape[0]
+        row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))
+        col_block = block[rows.indices]
+        low = np.full(n_rows, np.iinfo(np.int64).max)
+        np.minimum.at(low, row_of, np.where(col_block < 0, -1, col_block))
+        high = np.full(n_rows, -1)
+        np.maximum.at(high, row_of, col_block)
+        names = [c.name for c in formulation.lp.constraints()]
+        names += [""] * (n_rows - len(names))  # rows added to the arrays (a site count)
+        # Any other row (a budget, a cover row) links blocks, even if it touches only one.
+        known = np.array([name.startswith(BLOCK_ROWS) for name in names], dtype=bool)
+        internal = (low == high) & (low >= 0) & known
+        inside = np.flatnonzero(internal)
+        # Hosts flags are priced as free: they must cost nothing and link nothing.
+        linked = np.zeros(n_cols, dtype=bool)
+        linked[rows[np.flatnonzero(~internal)].indices] = True
+        hosts = kind == 4
+        if (arrays.cost[hosts] != 0).any() or linked[hosts].any():
+            return None
+        by_site: dict[int, list[int]] = {}
+        for r in inside.tolist():
+            by_site.setdefault(int(low[r]), []).append(r)
+        blocks = []
+        for s in range(problem.n_sites):
+            columns = np.flatnonzero(block == s)
+            opens = columns[kind[columns] == 1]
+            if len(opens) == 0:
+                continue
+            items = columns[kind[columns] == 2]
+            provides = columns[kind[columns] == 3]
+            flags = columns[kind[columns] == 4]
+            at_item = {int(c): k for k, c in enumerate(items)}
+            at_flag = {int(c): k for k, c in enumerate(flags)}
+            members: dict[int, set[int]] = {int(c): set() for c in (*provides, *flags)}
+            forced = np.zeros(len(items), dtype=bool)
+            incompatible: list[tuple[int, int]] = []
+            for r in by_site.get(s, []):
+                cols = rows.indices[rows.indptr[r] : rows.indptr[r + 1]]
+                if names[r].startswith("house_"):
+                    forced[[at_item[int(c)] for c in cols]] = True
+                elif names[r].startswith("incompatible_"):
+                    a, b = (at_flag[int(c)] for c in cols)
+                    incompatible.append((a, b))
+                elif names[r].startswith(("provides_", "hosts_")):
+                    flag = [int(c) for c in cols if kind[c] in (3, 4)]
+                    if len(flag) == 1:
+                        members[flag[0]] |= {at_item[int(c)] for c in cols if kind[c] == 2}
+            if len(incompatible) > MAX_INCOMPATIBLE_PER_SITE:
+                return None
+            space = problem.space[problem.pair_service[pair_of[items]]]
+            weight, capacity = _knapsack_units(space, float(problem.capacity[s]))
+            o = int(opens[0])
+            blocks.append(
+                _Block(
+                    s,
+                    o,
+                    arrays.upper[o] > 0.5,
+                    arrays.lower[o] < 0.5 and not forced.any(),
+                    items,
+                    weight,
+                    capacity,
+                    forced,
+                    provides,
+                    [np.array(sorted(members[int(c)]), dtype=int) for c in provides],
+                    flags,
+                    [np.array(sorted(members[int(c)]), dtype=int) for c in flags],
+                    incompatible,
+                )
+            )
+        # Every column of a site must be priced with its block, or the bound would miss it.
+        if not np.isin(block[block >= 0], [b.site for b in blocks]).all():
+            return None
+        return cls(blocks, np.flatnonzero(~internal), np.flatnonzero(block < 0), rows)
+
+
+def cheapest_pattern(b: _Block, reduced: np.ndarray) -> tuple[float, dict[int, float]]:
+    """The block's cheapest pattern under ``reduced`` costs, exactly; (inf, {}) if none.
+
+    A knapsack by dynamic programming over floor space, with a state per set of standards
+    provided (providing earns the provides column's reduced cost once, whichever services do
+    it); each incompatible pair is honoured by pricing once without each side's services.
+    """
+    best_value, best = (0.0, {}) if b.may_close else (math.inf, {})
+    if not b.may_open:
+        return best_value, best
+    n = len(b.items)
+    profit = -reduced[b.items]
+    earning = [g for g, c in enumerate(b.provides) if reduced[c] < 0]
+    group = np.zeros(n, dtype=np.int64)
+    for bit, g in enumerate(earning):
+        group[b.provides_members[g]] |= 1 << bit
+    masks = 1 << len(earning)
+    bonus = np.array(
+        [
+            sum(-reduced[b.provides[g]] for bit, g in enumerate(earning) if m >> bit & 1)
+            for m in range(masks)
+        ]
+    )
+    variants = [np.ones(n, dtype=bool)]
+    for a, c in b.incompatible:
+        variants = [
+            v & ~np.isin(np.arange(n), b.hosts_members[side]) for v in variants for side in (a, c)
+        ]
+    cap = b.capacity
+    for allowed in variants:
+        if (b.forced & ~allowed).any():
+            continue
+        base = int(b.weight[b.forced].sum())
+        if base > cap:
+            continue
+        start_mask = int(np.bitwise_or.reduce(group[b.forced])) if b.forced.any() else 0
+        value = np.full((masks, cap + 1), -np.inf)
+        value[start_mask, base] = float(profit[b.forced].sum())
+        trail = []
+        useful = allowed & ~b.forced & ((profit > 0) | (group > 0)) & (b.weight <= cap)
+        for i in np.flatnonzero(useful).tolist():
+            w, gain, g = int(b.weight[i]), float(profit[i]), int(group[i])
+            new = value.copy()
+            came = np.full((masks, cap + 1), -1, dtype=np.int16)
+            for m in range(masks):
+                candidate = value[m, : cap + 1 - w] + gain
+                better = candidate > new[m | g, w:]
+                new[m | g, w:][better] = candidate[better]
+                came[m | g, w:][better] = m
+            value = new
+            trail.append((i, w, came))
+        total = value + bonus[:, None]
+        m, c = np.unravel_index(int(np.argmax(total)), total.shape)
+        cost = float(reduced[b.open_col] - total[m, c])
+        if not cost < best_value:
+            continue
+        chosen = np.flatnonzero(b.forced).tolist()
+        for i, w, came in reversed(trail):
+            if came[m, c] >= 0:
+                chosen.append(i)
+                m, c = int(came[m, c]), c - w
+        taken = set(chosen)
+        x = {b.open_col: 1.0} | {int(b.items[i]): 1.0 for i in chosen}
+        for g in earning:
+            if taken.intersection(b.provides_members[g].tolist()):
+                x[int(b.provides[g])] = 1.0
+        for h, col in enumerate(b.hosts):
+            if taken.intersection(b.hosts_members[h].tolist()):
+                x[int(col)] = 1.0
+        best_value, best = cost, x
+    return best_value, best
+
+
+def _lagrangian(
+    y: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    reduced: np.ndarray,
+    arrays: LpArrays,
+    loose: np.ndarray,
+) -> float:
+    """The row and loose-column terms of L(y): sum_i min(y_i l_i, y_i u_i) and each loose
+    column at its cheaper bound under ``reduced`` (-inf when either is unbounded)."""
+    with np.errstate(invalid="ignore"):
+        sides = np.minimum(y * row_lower, y * row_upper)
+        r = reduced[loose]
+        boxes = np.minimum(r * arrays.lower[loose], r * arrays.upper[loose])
+    sides[y == 0] = 0.0
+    boxes[r == 0] = 0.0
+    return float(sides.sum() + boxes.sum())
+
+
+def price_and_branch(
+    formulation: Formulation,
+    arrays: LpArrays,
+    split: SiteBlocks,
+    start: Plan,
+    options: SolverOptions,
+    deadline: float | None,
+) -> tuple[Plan | None, DecompositionReport]:
+    """Column generation, then the master over whole patterns; the plan is not yet checked.
+
+    ``start`` (a plan keeping every rule) gives each block its first pattern, so the master is
+    feasible from the first round, and is the master MIP's starting plan.
+    """
+    import highspy
+
+    started = time.perf_counter()
+    problem, scale = formulation.problem, arrays.objective_scale
+    rows, link, loose = split.rows, split.link, split.loose
+    linking = sparse.csc_array(rows[link])
+    n_link = len(link)
+    inf = highspy.kHighsInf
+    master = _new_highs()
+    master.setOptionValue("output_flag", False)
+    master.setOptionValue("random_seed", 0)
+    # Primal simplex: new columns leave the last basis primal feasible.
+    master.setOptionValue("simplex_strategy", 4)
+    if options.threads is not None:
+        master.setOptionValue("threads", int(options.threads))
+    no_rows = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    master.addRows(
+        n_link,
+        np.nan_to_num(arrays.row_lower[link], neginf=-inf),
+        np.nan_to_num(arrays.row_upper[link], posinf=inf),
+        0,
+        *no_rows,
+    )
+    n_blocks = len(split.blocks)
+    master.addRows(n_blocks, np.ones(n_blocks), np.ones(n_blocks), 0, *no_rows)
+    part = sparse.csc_array(linking[:, loose])
+    master.addCols(
+        len(loose),
+        arrays.cost[loose],
+        np.nan_to_num(arrays.lower[loose], neginf=-inf),
+        np.nan_to_num(arrays.upper[loose], posinf=inf),
+        part.nnz,
+        part.indptr.astype(np.int32),
+        part.indices.astype(np.int32),
+        part.data,
+    )
+    patterns: list[dict[int, float]] = []
+
+    def add(k: int, x: dict[int, float]) -> None:
+        cols = np.array(sorted(x), dtype=np.int64)
+        values = np.array([x[c] for c in cols.tolist()])
+        column = linking[:, cols] @ values if len(cols) else np.zeros(n_link)
+        nz = np.flatnonzero(np.abs(column) > 1e-12)
+        index = np.append(nz, n_link + k).astype(np.int32)
+        cost = float(arrays.cost[cols] @ values) if len(cols) else 0.0
+        master.addCols(
+            1, np.array([cost]), np.zeros(1), np.array([inf]), len(index),
+            np.zeros(1, np.int32), index, np.append(column[nz], 1.0),
+        )  # fmt: skip
+        patterns.append(x)
+
+    first = arrays.start_vector(formulation.start_values(start))
+    for k, b in enumerate(split.blocks):
+        add(k, {int(c): float(first[c]) for c in b.columns if first[c] > 1e-9})
+    for k, b in enumerate(split.blocks):
+        if b.may_close:
+            add(k, {})
+    end = math.inf if deadline is None else deadline
+    columns_end = started + (1 - MASTER_MIP_SHARE) * (end - started)
+    bound, rounds, converged = -math.inf, 0, False
+    row_lower, row_upper = arrays.row_lower[link], arrays.row_upper[link]
+    while time.perf_counter() < columns_end:
+        if math.isfinite(columns_end):
+            master.setOptionValue("time_limit", max(columns_end - time.perf_counter(), 0.1))
+        master.run()
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        duals = np.asarray(master.getSolution().row_dual)
+        y = np.zeros(rows.shape[0])
+        y[link] = duals[:n_link]
+        reduced = arrays.cost - rows.T @ y
+        added = 0
+        values = np.empty(len(split.blocks))
+        for k, b in enumerate(split.blocks):
+            values[k], x = cheapest_pattern(b, reduced)
+            if values[k] - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
+                add(k, x)
+                added += 1
+        # The bound at y, with any price of the wrong sign for a one-sided row (the LP
+        # solver's tolerance) set to 0: L is a lower bound for any such y.
+        y_bound = y.copy()
+        y_bound[link] = np.where(np.isneginf(row_lower), np.minimum(y[link], 0), y[link])
+        y_bound[link] = np.where(np.isposinf(row_upper), np.maximum(y_bound[link], 0), y_bound[link])
+        if not np.array_equal(y_bound, y):
+            reduced = arrays.cost - rows.T @ y_bound
+            values = np.array([cheapest_pattern(b, reduced)[0] for b in split.blocks])
+        lagrangian = _lagrangian(y_bound[link], row_lower, row_upper, reduced, arrays, loose)
+        lagrangian += float(values.sum())
+        rounds += 1
+        if math.isfinite(lagrangian):
+            # A margin for floating-point sums: the bound must never exceed the truth.
+            bound = max(bound, (lagrangian - 1e-9 * max(1.0, abs(lagrangian))) * scale)
+        if added == 0:
+            converged = True
+            break
+    # Price and branch: the master over the patterns found, whole patterns only.
+    n_loose, n_cols = len(loose), master.getNumCol()
+    whole = np.arange(n_loose, n_cols, dtype=np.int32)
+    master.changeColsIntegrality(len(whole), whole, np.ones(len(whole), dtype=np.uint8))
+    begin = np.zeros(n_cols)
+    begin[:n_loose] = first[loose]
+    begin[n_loose : n_loose + n_blocks] = 1.0  # the start's own patterns
+    master.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), begin)
+    if deadline is not None:
+        master.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
+    master.setOptionValue("mip_rel_gap", max(options.mip_gap or 0.0, 1e-4))
+    master.run()
+    plan = None
+    if master.getInfo().primal_solution_status == 2:
+        values = np.asarray(master.getSolution().col_value)
+        full = np.zeros(len(arrays.variables))
+        full[loose] = values[:n_loose]
+        for k, x in enumerate(patterns):
+            if values[n_loose + k] > 0.5:
+                for c, v in x.items():
+                    full[c] += v
+        plan = formulation.plan_from({v.name: full[i] for i, v in enumerate(arrays.variables)})
+    start_cost = problem.cost(start)
+    plan_cost = problem.cost(plan) if plan is not None else start_cost
+    report = DecompositionReport(
+        start_cost,
+        plan_cost,
+        bound,
+        rounds,
+        converged,
+        len(patterns),
+        time.perf_counter() - started,
+    )
+    log.info("Decomposition: %s", report.describe())
+    return plan, report
