@@ -468,9 +468,8 @@ class CoLocationModel:
             plan, decomposed = price_and_branch(
                 self.formulation, arrays, split, start, options, share_end
             )
-            if plan is not None and planning.check(plan).holds:
-                if planning.cost(plan) < planning.cost(start):
-                    start = plan
+            if plan is not None and planning.cost(plan) < planning.cost(start):
+                start = plan  # checked rule by rule in price_and_branch
             if progress is not None:
                 progress("whole model", SEARCH_TIME_SHARE)
         elif searching and dated and uses_search(options.local_search, planning):

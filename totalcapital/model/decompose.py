@@ -4,7 +4,8 @@ Each site, with the services it may house, is a block: whether it is kept, which
 houses (a knapsack of floor space), which standards it then provides, which incompatible groups
 it hosts. Every other row (each service housed once, cover, shares of people, budgets) links the
 blocks and stays in a master LP whose columns are whole-site patterns. Column generation prices
-every block exactly, by dynamic programming over floor space. For any row prices ``y``::
+every block by dynamic programming over floor space: exactly, or as a relaxation where floor
+space has to be rounded down. For any row prices ``y``::
 
     L(y) = sum_i min(y_i l_i, y_i u_i) + sum_blocks min_pattern (c - A'y) x + sum_other min_box (c - A'y) z
 
@@ -34,9 +35,6 @@ from .solve import LpArrays, SolverOptions, _new_highs
 
 log = logging.getLogger(__name__)
 
-#: Rows a site block holds and prices (by the formulation's row names); every other row is in
-#: the master.
-BLOCK_ROWS = ("capacity_", "only_open_", "provides_", "hosts_", "incompatible_", "house_")
 #: Floor space is priced in whole units; a site larger than this many units (or with space
 #: that is not whole m2) is priced in this many units of its own size, rounding each service's
 #: space down: a relaxation, so the bound stays valid (the plan is checked anyway).
@@ -48,8 +46,10 @@ AUTO_MIN_PAIRS = 3_000
 AUTO_MAX_PAIRS = 20_000
 #: Share of the decomposition's time for the master over whole patterns (the rest: columns).
 MASTER_MIP_SHARE = 0.5
-#: Incompatible pairs in one site beyond which the block is not priced (2^k variants).
+#: Incompatible pairs in one site beyond which the model is not decomposed (2^k variants).
 MAX_INCOMPATIBLE_PER_SITE = 4
+#: Standards one site can provide beyond which the model is not decomposed (2^k states).
+MAX_STANDARDS_PER_SITE = 6
 
 
 def uses_decomposition(setting: str, problem) -> bool:
@@ -100,6 +100,8 @@ class _Block:
     items: np.ndarray  # housed columns
     weight: np.ndarray  # space, in whole knapsack units
     capacity: int
+    space: np.ndarray  # space in m2, and the site's floor space: a pattern fits exactly?
+    floor_space: float
     forced: np.ndarray  # items whose service can go nowhere else
     provides: np.ndarray
     provides_members: list[np.ndarray]  # positions in items
@@ -119,6 +121,39 @@ def _knapsack_units(space: np.ndarray, capacity: float) -> tuple[np.ndarray, int
     if capacity <= 0:
         return np.full(len(space), KNAPSACK_UNITS + 1, dtype=np.int64), 0
     return np.floor(space * KNAPSACK_UNITS / capacity).astype(np.int64), KNAPSACK_UNITS
+
+
+def _block_row(kinds: np.ndarray, coefs: np.ndarray, lower: float, upper: float) -> str:
+    """What a row within one site means to its block ("" if nothing it knows: it then links).
+
+    Columns: 1 open, 2 housed, 3 provides, 4 hosts. Shapes, as the formulation writes them:
+    housed - open <= 0 ("only_open"); provides - open <= 0 (implied by the pricing);
+    provides - sum housed <= 0 ("provides"); housed - hosts <= 0 ("hosts"); hosts + hosts <= 1
+    ("incompatible"); sum space housed - room open <= 0 ("capacity"); housed = 1 ("forced").
+    """
+    at_most = math.isinf(lower) and lower < 0
+    ones = np.abs(coefs) == 1.0
+    if len(kinds) == 1 and kinds[0] == 2 and coefs[0] == 1.0 and lower == upper == 1.0:
+        return "forced"
+    if not at_most:
+        return ""
+    if len(kinds) == 2 and ones.all() and upper == 0.0:
+        pair = {(int(k), float(c)) for k, c in zip(kinds, coefs, strict=True)}
+        if pair == {(2, 1.0), (1, -1.0)}:
+            return "only_open"
+        if pair == {(3, 1.0), (1, -1.0)}:
+            return "implied"
+        if pair == {(2, 1.0), (4, -1.0)}:
+            return "hosts"
+    if len(kinds) == 2 and (kinds == 4).all() and (coefs == 1.0).all() and upper == 1.0:
+        return "incompatible"
+    if upper == 0.0 and (kinds == 3).sum() == 1 and ((kinds == 3) | (kinds == 2)).all():
+        if (coefs[kinds == 3] == 1.0).all() and (coefs[kinds == 2] == -1.0).all():
+            return "provides"
+    if upper == 0.0 and (kinds == 1).sum() == 1 and ((kinds == 1) | (kinds == 2)).all():
+        if (coefs[kinds == 1] < 0).all() and (coefs[kinds == 2] >= 0).all():
+            return "capacity"
+    return ""
 
 
 @dataclass
@@ -161,12 +196,18 @@ class SiteBlocks:
         np.minimum.at(low, row_of, np.where(col_block < 0, -1, col_block))
         high = np.full(n_rows, -1)
         np.maximum.at(high, row_of, col_block)
-        names = [c.name for c in formulation.lp.constraints()]
-        names += [""] * (n_rows - len(names))  # rows added to the arrays (a site count)
-        # Any other row (a budget, a cover row) links blocks, even if it touches only one.
-        known = np.array([name.startswith(BLOCK_ROWS) for name in names], dtype=bool)
-        internal = (low == high) & (low >= 0) & known
-        inside = np.flatnonzero(internal)
+        # A row inside one site is priced by its block only if its shape is one the block
+        # knows; any other row (a budget, a cover row) links blocks, in the master.
+        meaning = np.full(n_rows, "", dtype=object)
+        for r in np.flatnonzero((low == high) & (low >= 0)).tolist():
+            span = slice(rows.indptr[r], rows.indptr[r + 1])
+            meaning[r] = _block_row(
+                kind[rows.indices[span]],
+                rows.data[span],
+                arrays.row_lower[r],
+                arrays.row_upper[r],
+            )
+        internal = meaning != ""
         # Hosts flags are priced as free: they must cost nothing and link nothing.
         linked = np.zeros(n_cols, dtype=bool)
         linked[rows[np.flatnonzero(~internal)].indices] = True
@@ -174,7 +215,7 @@ class SiteBlocks:
         if (arrays.cost[hosts] != 0).any() or linked[hosts].any():
             return None
         by_site: dict[int, list[int]] = {}
-        for r in inside.tolist():
+        for r in np.flatnonzero(internal).tolist():
             by_site.setdefault(int(low[r]), []).append(r)
         blocks = []
         for s in range(problem.n_sites):
@@ -182,6 +223,7 @@ class SiteBlocks:
             opens = columns[kind[columns] == 1]
             if len(opens) == 0:
                 continue
+            o = int(opens[0])
             items = columns[kind[columns] == 2]
             provides = columns[kind[columns] == 3]
             flags = columns[kind[columns] == 4]
@@ -189,23 +231,49 @@ class SiteBlocks:
             at_flag = {int(c): k for k, c in enumerate(flags)}
             members: dict[int, set[int]] = {int(c): set() for c in (*provides, *flags)}
             forced = np.zeros(len(items), dtype=bool)
+            needs_open = np.zeros(len(items), dtype=bool)
             incompatible: list[tuple[int, int]] = []
+            room: float | None = None
+            space = problem.space[problem.pair_service[pair_of[items]]]
             for r in by_site.get(s, []):
                 cols = rows.indices[rows.indptr[r] : rows.indptr[r + 1]]
-                if names[r].startswith("house_"):
-                    forced[[at_item[int(c)] for c in cols]] = True
-                elif names[r].startswith("incompatible_"):
+                coefs = rows.data[rows.indptr[r] : rows.indptr[r + 1]]
+                what = meaning[r]
+                if what == "forced":
+                    forced[at_item[int(cols[0])]] = True
+                elif what == "only_open":
+                    needs_open[[at_item[int(c)] for c in cols if kind[c] == 2]] = True
+                elif what == "incompatible":
                     a, b = (at_flag[int(c)] for c in cols)
                     incompatible.append((a, b))
-                elif names[r].startswith(("provides_", "hosts_")):
-                    flag = [int(c) for c in cols if kind[c] in (3, 4)]
-                    if len(flag) == 1:
-                        members[flag[0]] |= {at_item[int(c)] for c in cols if kind[c] == 2}
+                elif what in ("provides", "hosts"):
+                    flag = int(cols[kind[cols] == (3 if what == "provides" else 4)][0])
+                    members[flag] |= {at_item[int(c)] for c in cols if kind[c] == 2}
+                elif what == "capacity":
+                    # The row's floor space must be the problem's, or the knapsack misprices.
+                    share = {int(c): v for c, v in zip(cols, coefs, strict=True)}
+                    own = np.array([share.get(int(c), 0.0) for c in items])
+                    room = -share[o]
+                    if room <= 0 or not np.allclose(
+                        own * float(problem.capacity[s]), space * room, rtol=1e-9, atol=1e-12
+                    ):
+                        return None
+                    needs_open |= own > 0
+            fixed_open = arrays.lower[o] >= 0.5
+            # The knapsack must hold the site to no rule the model does not: a floor-space row
+            # (a one-service row reads as housed <= open), services only where it is kept.
+            fits_anyway = space.sum() <= float(problem.capacity[s])
+            if len(items) and (
+                (room is None and not fits_anyway) or not (needs_open | fixed_open).all()
+            ):
+                return None
             if len(incompatible) > MAX_INCOMPATIBLE_PER_SITE:
                 return None
-            space = problem.space[problem.pair_service[pair_of[items]]]
+            if len(provides) > MAX_STANDARDS_PER_SITE:
+                return None
+            if any(not members[int(c)] for c in provides):
+                return None
             weight, capacity = _knapsack_units(space, float(problem.capacity[s]))
-            o = int(opens[0])
             blocks.append(
                 _Block(
                     s,
@@ -215,6 +283,8 @@ class SiteBlocks:
                     items,
                     weight,
                     capacity,
+                    space,
+                    float(problem.capacity[s]),
                     forced,
                     provides,
                     [np.array(sorted(members[int(c)]), dtype=int) for c in provides],
@@ -329,7 +399,8 @@ def price_and_branch(
     options: SolverOptions,
     deadline: float | None,
 ) -> tuple[Plan | None, DecompositionReport]:
-    """Column generation, then the master over whole patterns; the plan is not yet checked.
+    """Column generation, then the master over whole patterns: a checked plan (or None) and
+    the report.
 
     ``start`` (a plan keeping every rule) gives each block its first pattern, so the master is
     feasible from the first round, and is the master MIP's starting plan.
@@ -371,8 +442,12 @@ def price_and_branch(
         part.data,
     )
     patterns: list[dict[int, float]] = []
+    fits: list[bool] = []  # floor space rounded down can let a pattern overfill its site
 
     def add(k: int, x: dict[int, float]) -> None:
+        b = split.blocks[k]
+        housed = np.isin(b.items, list(x))
+        fits.append(float(b.space[housed].sum()) <= b.floor_space * (1 + 1e-9))
         cols = np.array(sorted(x), dtype=np.int64)
         values = np.array([x[c] for c in cols.tolist()])
         column = linking[:, cols] @ values if len(cols) else np.zeros(n_link)
@@ -405,13 +480,18 @@ def price_and_branch(
         y = np.zeros(rows.shape[0])
         y[link] = duals[:n_link]
         reduced = arrays.cost - rows.T @ y
-        added = 0
+        added, finished = 0, True
         values = np.empty(len(split.blocks))
         for k, b in enumerate(split.blocks):
+            if time.perf_counter() > columns_end:
+                finished = False
+                break
             values[k], x = cheapest_pattern(b, reduced)
             if values[k] - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
                 add(k, x)
                 added += 1
+        if not finished:
+            break  # an unfinished round proves nothing; the patterns it found are kept
         # The bound at y, with any price of the wrong sign for a one-sided row (the LP
         # solver's tolerance) set to 0: L is a lower bound for any such y.
         y_bound = y.copy()
@@ -419,7 +499,13 @@ def price_and_branch(
         y_bound[link] = np.where(np.isposinf(row_upper), np.maximum(y_bound[link], 0), y_bound[link])
         if not np.array_equal(y_bound, y):
             reduced = arrays.cost - rows.T @ y_bound
-            values = np.array([cheapest_pattern(b, reduced)[0] for b in split.blocks])
+            for k, b in enumerate(split.blocks):
+                if time.perf_counter() > columns_end:
+                    finished = False
+                    break
+                values[k] = cheapest_pattern(b, reduced)[0]
+            if not finished:
+                break
         lagrangian = _lagrangian(y_bound[link], row_lower, row_upper, reduced, arrays, loose)
         lagrangian += float(values.sum())
         rounds += 1
@@ -433,6 +519,9 @@ def price_and_branch(
     n_loose, n_cols = len(loose), master.getNumCol()
     whole = np.arange(n_loose, n_cols, dtype=np.int32)
     master.changeColsIntegrality(len(whole), whole, np.ones(len(whole), dtype=np.uint8))
+    overfull = whole[~np.array(fits)]
+    if len(overfull):
+        master.changeColsBounds(len(overfull), overfull, np.zeros(len(overfull)), np.zeros(len(overfull)))
     begin = np.zeros(n_cols)
     begin[:n_loose] = first[loose]
     begin[n_loose : n_loose + n_blocks] = 1.0  # the start's own patterns
@@ -451,6 +540,9 @@ def price_and_branch(
                 for c, v in x.items():
                     full[c] += v
         plan = formulation.plan_from({v.name: full[i] for i, v in enumerate(arrays.variables)})
+    if plan is not None and not problem.check(plan).holds:
+        log.warning("Decomposition: the master's plan failed the check and is not used")
+        plan = None
     start_cost = problem.cost(start)
     plan_cost = problem.cost(plan) if plan is not None else start_cost
     report = DecompositionReport(
