@@ -200,3 +200,46 @@ def test_rows_are_read_by_shape_not_name():
             assert report.bound <= best[0] + 1e-6 * max(1.0, abs(best[0])), f"seed {seed}"
         return
     pytest.fail("no estate to try")
+
+
+@pytest.mark.parametrize("standards", [3, 8])
+def test_cheapest_pattern_against_every_subset(standards):
+    """Exact with up to 6 standards; beyond, a lower bound whose pattern costs what it says."""
+    import itertools
+
+    rng = np.random.default_rng(standards)
+    for _ in range(30):
+        n = 8
+        weight = rng.integers(1, 6, n)
+        provides_of = rng.integers(0, standards, n)  # each service provides one standard
+        b = block(
+            items=np.arange(1, n + 1),
+            weight=weight,
+            capacity=12,
+            space=weight.astype(float),
+            floor_space=12.0,
+            forced=np.zeros(n, dtype=bool),
+            provides=np.arange(n + 1, n + 1 + standards),
+            provides_members=[np.flatnonzero(provides_of == g) for g in range(standards)],
+            hosts=np.array([], dtype=int),
+            hosts_members=[],
+            incompatible=[],
+            may_close=True,
+        )
+        reduced = np.concatenate(
+            [[rng.uniform(0, 5)], rng.uniform(-3, 2, n), rng.uniform(-4, 0, standards)]
+        )
+        best = 0.0  # closed
+        for chosen in itertools.product([0, 1], repeat=n):
+            take = np.array(chosen, dtype=bool)
+            if weight[take].sum() > 12:
+                continue
+            provided = np.unique(provides_of[take])
+            cost = reduced[0] + reduced[1 : n + 1][take].sum() + reduced[n + 1 + provided].sum()
+            best = min(best, cost)
+        value, x = cheapest_pattern(b, reduced)
+        own = sum(reduced[c] * v for c, v in x.items())
+        if standards <= 6:
+            assert value == pytest.approx(best) and own == pytest.approx(best)
+        else:
+            assert value <= best + 1e-9 <= own + 2e-9

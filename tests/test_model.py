@@ -696,6 +696,7 @@ def test_no_solver_call_is_started_that_would_overrun_the_limit():
     assert _time_for_a_call(arrays, now + 10.0) == pytest.approx(10.0, abs=0.1)
     # Set-up grows with the nonzeros: 2 million of them need 7 s before HiGHS looks at its clock.
     from dataclasses import replace
+
     from scipy import sparse
 
     big = replace(arrays, rows=sparse.csr_array(np.ones((2000, 1000))))

@@ -7,7 +7,8 @@ blocks and stays in a master LP whose columns are whole-site patterns. Column ge
 every block by dynamic programming over floor space: exactly, or as a relaxation where floor
 space has to be rounded down. For any row prices ``y``::
 
-    L(y) = sum_i min(y_i l_i, y_i u_i) + sum_blocks min_pattern (c - A'y) x + sum_other min_box (c - A'y) z
+    L(y) = sum_i min(y_i l_i, y_i u_i) + sum_blocks min_pattern (c - A'y) x
+           + sum_other min_box (c - A'y) z
 
 is a lower bound on every plan's cost, so every round gives a valid bound, and once no pattern
 prices out it is the Dantzig-Wolfe bound (the master LP's value). The master over the patterns
@@ -30,7 +31,7 @@ import numpy as np
 from scipy import sparse
 
 from .formulation import Formulation
-from .problem import Plan
+from .problem import CAPACITY_TOLERANCE, Plan
 from .solve import LpArrays, SolverOptions, _new_highs
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,12 @@ AUTO_MAX_PAIRS = 20_000
 MASTER_MIP_SHARE = 0.5
 #: Incompatible pairs in one site beyond which the model is not decomposed (2^k variants).
 MAX_INCOMPATIBLE_PER_SITE = 4
-#: Standards one site can provide beyond which the model is not decomposed (2^k states).
-MAX_STANDARDS_PER_SITE = 6
+#: Standards whose worth a block's knapsack tracks (2^k states); any more that earn something
+#: in a round are counted as earned for free in its bound (a relaxation).
+MAX_STANDARDS_PRICED = 6
+#: Memory the knapsack of one site may take (its back-tracking tables); a model with a larger
+#: site is not decomposed.
+MAX_KNAPSACK_BYTES = 256 * 2**20
 
 
 def uses_decomposition(setting: str, problem) -> bool:
@@ -79,8 +84,9 @@ class DecompositionReport:
     seconds: float
 
     def describe(self) -> str:
+        source = "Dantzig-Wolfe" if self.converged else "Lagrangian"
         bound = (
-            f"bound £{self.bound / 1e6:,.1f}m ({'Dantzig-Wolfe' if self.converged else 'Lagrangian'})"
+            f"bound £{self.bound / 1e6:,.1f}m ({source})"
             if math.isfinite(self.bound)
             else "no bound"
         )
@@ -207,6 +213,17 @@ class SiteBlocks:
                 arrays.row_lower[r],
                 arrays.row_upper[r],
             )
+        # A capacity-shaped row counts as the site's floor space only if its figures are the
+        # problem's own (rescaled); the knapsack prices that, so any other such row links.
+        for r in np.flatnonzero(meaning == "capacity").tolist():
+            span = slice(rows.indptr[r], rows.indptr[r + 1])
+            cols, coefs = rows.indices[span], rows.data[span]
+            room = -float(coefs[kind[cols] == 1][0])
+            housed = kind[cols] == 2
+            space = problem.space[problem.pair_service[pair_of[cols[housed]]]]
+            site_room = float(problem.capacity[int(low[r])])
+            if not np.allclose(coefs[housed] * site_room, space * room, rtol=1e-9, atol=1e-12):
+                meaning[r] = ""
         internal = meaning != ""
         # Hosts flags are priced as free: they must cost nothing and link nothing.
         linked = np.zeros(n_cols, dtype=bool)
@@ -250,15 +267,16 @@ class SiteBlocks:
                     flag = int(cols[kind[cols] == (3 if what == "provides" else 4)][0])
                     members[flag] |= {at_item[int(c)] for c in cols if kind[c] == 2}
                 elif what == "capacity":
-                    # The row's floor space must be the problem's, or the knapsack misprices.
-                    share = {int(c): v for c, v in zip(cols, coefs, strict=True)}
-                    own = np.array([share.get(int(c), 0.0) for c in items])
-                    room = -share[o]
-                    if room <= 0 or not np.allclose(
-                        own * float(problem.capacity[s]), space * room, rtol=1e-9, atol=1e-12
-                    ):
-                        return None
-                    needs_open |= own > 0
+                    if room is not None:
+                        return None  # two floor-space rows for one site: not a shape we price
+                    room = -float(coefs[kind[cols] == 1][0])
+                    needs_open[
+                        [
+                            at_item[int(c)]
+                            for c, v in zip(cols, coefs, strict=True)
+                            if kind[c] == 2 and v > 0
+                        ]
+                    ] = True
             fixed_open = arrays.lower[o] >= 0.5
             # The knapsack must hold the site to no rule the model does not: a floor-space row
             # (a one-service row reads as housed <= open), services only where it is kept.
@@ -269,7 +287,11 @@ class SiteBlocks:
                 return None
             if len(incompatible) > MAX_INCOMPATIBLE_PER_SITE:
                 return None
-            if len(provides) > MAX_STANDARDS_PER_SITE:
+            tables = len(items) * 2 ** min(len(provides), MAX_STANDARDS_PRICED)
+            if (
+                tables * (min(float(problem.capacity[s]), KNAPSACK_UNITS) + 1) * 2
+                > MAX_KNAPSACK_BYTES
+            ):
                 return None
             if any(not members[int(c)] for c in provides):
                 return None
@@ -293,32 +315,45 @@ class SiteBlocks:
                     incompatible,
                 )
             )
+        if not blocks:
+            return None
         # Every column of a site must be priced with its block, or the bound would miss it.
         if not np.isin(block[block >= 0], [b.site for b in blocks]).all():
             return None
         return cls(blocks, np.flatnonzero(~internal), np.flatnonzero(block < 0), rows)
 
 
-def cheapest_pattern(b: _Block, reduced: np.ndarray) -> tuple[float, dict[int, float]]:
-    """The block's cheapest pattern under ``reduced`` costs, exactly; (inf, {}) if none.
+def cheapest_pattern(
+    b: _Block, reduced: np.ndarray, until: float = math.inf
+) -> tuple[float, dict[int, float]]:
+    """A lower bound on the block's cheapest pattern under ``reduced`` costs, and a pattern.
 
     A knapsack by dynamic programming over floor space, with a state per set of standards
     provided (providing earns the provides column's reduced cost once, whichever services do
-    it); each incompatible pair is honoured by pricing once without each side's services.
+    it); each incompatible pair is honoured by pricing once without each side's services. The
+    bound is exact unless more than :data:`MAX_STANDARDS_PRICED` standards earn something;
+    the least valuable of those are then counted as earned for free (a relaxation), and the
+    pattern gets them only where it provides them. (inf, {}) if the block has no pattern;
+    (nan, {}) if ``until`` (a ``time.perf_counter()`` value) passed first.
     """
     best_value, best = (0.0, {}) if b.may_close else (math.inf, {})
     if not b.may_open:
         return best_value, best
     n = len(b.items)
     profit = -reduced[b.items]
-    earning = [g for g, c in enumerate(b.provides) if reduced[c] < 0]
+    earning = sorted(
+        (g for g, c in enumerate(b.provides) if reduced[c] < 0),
+        key=lambda g: reduced[b.provides[g]],
+    )
+    priced, free = earning[:MAX_STANDARDS_PRICED], earning[MAX_STANDARDS_PRICED:]
+    free_bonus = float(sum(-reduced[b.provides[g]] for g in free))
     group = np.zeros(n, dtype=np.int64)
-    for bit, g in enumerate(earning):
+    for bit, g in enumerate(priced):
         group[b.provides_members[g]] |= 1 << bit
-    masks = 1 << len(earning)
+    masks = 1 << len(priced)
     bonus = np.array(
         [
-            sum(-reduced[b.provides[g]] for bit, g in enumerate(earning) if m >> bit & 1)
+            sum(-reduced[b.provides[g]] for bit, g in enumerate(priced) if m >> bit & 1)
             for m in range(masks)
         ]
     )
@@ -340,6 +375,8 @@ def cheapest_pattern(b: _Block, reduced: np.ndarray) -> tuple[float, dict[int, f
         trail = []
         useful = allowed & ~b.forced & ((profit > 0) | (group > 0)) & (b.weight <= cap)
         for i in np.flatnonzero(useful).tolist():
+            if time.perf_counter() > until:
+                return math.nan, {}
             w, gain, g = int(b.weight[i]), float(profit[i]), int(group[i])
             new = value.copy()
             came = np.full((masks, cap + 1), -1, dtype=np.int16)
@@ -352,7 +389,7 @@ def cheapest_pattern(b: _Block, reduced: np.ndarray) -> tuple[float, dict[int, f
             trail.append((i, w, came))
         total = value + bonus[:, None]
         m, c = np.unravel_index(int(np.argmax(total)), total.shape)
-        cost = float(reduced[b.open_col] - total[m, c])
+        cost = float(reduced[b.open_col] - total[m, c]) - free_bonus
         if not cost < best_value:
             continue
         chosen = np.flatnonzero(b.forced).tolist()
@@ -447,7 +484,8 @@ def price_and_branch(
     def add(k: int, x: dict[int, float]) -> None:
         b = split.blocks[k]
         housed = np.isin(b.items, list(x))
-        fits.append(float(b.space[housed].sum()) <= b.floor_space * (1 + 1e-9))
+        used = float(b.space[housed].sum())
+        fits.append(used <= b.floor_space * (1 + CAPACITY_TOLERANCE) + CAPACITY_TOLERANCE)
         cols = np.array(sorted(x), dtype=np.int64)
         values = np.array([x[c] for c in cols.tolist()])
         column = linking[:, cols] @ values if len(cols) else np.zeros(n_link)
@@ -483,11 +521,13 @@ def price_and_branch(
         added, finished = 0, True
         values = np.empty(len(split.blocks))
         for k, b in enumerate(split.blocks):
-            if time.perf_counter() > columns_end:
+            values[k], x = cheapest_pattern(b, reduced, columns_end)
+            if math.isnan(values[k]):
                 finished = False
                 break
-            values[k], x = cheapest_pattern(b, reduced)
-            if values[k] - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
+            # A pattern joins the master on its own reduced cost (the bound may be lower).
+            own = sum(reduced[c] * v for c, v in x.items())
+            if own - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
                 add(k, x)
                 added += 1
         if not finished:
@@ -496,14 +536,16 @@ def price_and_branch(
         # solver's tolerance) set to 0: L is a lower bound for any such y.
         y_bound = y.copy()
         y_bound[link] = np.where(np.isneginf(row_lower), np.minimum(y[link], 0), y[link])
-        y_bound[link] = np.where(np.isposinf(row_upper), np.maximum(y_bound[link], 0), y_bound[link])
+        y_bound[link] = np.where(
+            np.isposinf(row_upper), np.maximum(y_bound[link], 0), y_bound[link]
+        )
         if not np.array_equal(y_bound, y):
             reduced = arrays.cost - rows.T @ y_bound
             for k, b in enumerate(split.blocks):
-                if time.perf_counter() > columns_end:
+                values[k] = cheapest_pattern(b, reduced, columns_end)[0]
+                if math.isnan(values[k]):
                     finished = False
                     break
-                values[k] = cheapest_pattern(b, reduced)[0]
             if not finished:
                 break
         lagrangian = _lagrangian(y_bound[link], row_lower, row_upper, reduced, arrays, loose)
@@ -521,7 +563,9 @@ def price_and_branch(
     master.changeColsIntegrality(len(whole), whole, np.ones(len(whole), dtype=np.uint8))
     overfull = whole[~np.array(fits)]
     if len(overfull):
-        master.changeColsBounds(len(overfull), overfull, np.zeros(len(overfull)), np.zeros(len(overfull)))
+        master.changeColsBounds(
+            len(overfull), overfull, np.zeros(len(overfull)), np.zeros(len(overfull))
+        )
     begin = np.zeros(n_cols)
     begin[:n_loose] = first[loose]
     begin[n_loose : n_loose + n_blocks] = 1.0  # the start's own patterns
