@@ -45,6 +45,8 @@ KNAPSACK_UNITS = 4_000
 #: on the synthetic county: 15-30 s a round at 56,436 pairs).
 AUTO_MIN_PAIRS = 3_000
 AUTO_MAX_PAIRS = 20_000
+#: Column generation stops when its bound is within this share of the master LP's value.
+CONVERGED_GAP = 1e-6
 #: Share of the decomposition's time for the master over whole patterns (the rest: columns).
 MASTER_MIP_SHARE = 0.5
 #: Incompatible pairs in one site beyond which the model is not decomposed (2^k variants).
@@ -480,6 +482,7 @@ def price_and_branch(
     )
     patterns: list[dict[int, float]] = []
     fits: list[bool] = []  # floor space rounded down can let a pattern overfill its site
+    column_costs = arrays.cost[loose].tolist()  # the master's, in column order
 
     def add(k: int, x: dict[int, float]) -> None:
         b = split.blocks[k]
@@ -497,6 +500,7 @@ def price_and_branch(
             np.zeros(1, np.int32), index, np.append(column[nz], 1.0),
         )  # fmt: skip
         patterns.append(x)
+        column_costs.append(cost)
 
     first = arrays.start_vector(formulation.start_values(start))
     for k, b in enumerate(split.blocks):
@@ -514,7 +518,10 @@ def price_and_branch(
         master.run()
         if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
-        duals = np.asarray(master.getSolution().row_dual)
+        solved = master.getSolution()
+        # Read now: adding columns below clears the solver's solution.
+        master_value = float(np.dot(column_costs, solved.col_value)) * scale
+        duals = np.asarray(solved.row_dual)
         y = np.zeros(rows.shape[0])
         y[link] = duals[:n_link]
         reduced = arrays.cost - rows.T @ y
@@ -554,7 +561,9 @@ def price_and_branch(
         if math.isfinite(lagrangian):
             # A margin for floating-point sums: the bound must never exceed the truth.
             bound = max(bound, (lagrangian - 1e-9 * max(1.0, abs(lagrangian))) * scale)
-        if added == 0:
+        # Done when nothing prices out, or when the bound meets the master's value: the last
+        # rounds then add a column each for nothing (the LP's tolerances).
+        if added == 0 or master_value - bound <= CONVERGED_GAP * max(1.0, abs(master_value)):
             converged = True
             break
     # Price and branch: the master over the patterns found, whole patterns only.
