@@ -146,6 +146,15 @@ class Solution:
     epoch_labels: tuple[str, ...] = ("",)
 
 
+def _share_of_time_left(deadline: float | None) -> float | None:
+    """When a first stage (search or decomposition) must end: :data:`SEARCH_TIME_SHARE` of
+    what is left now, since a fewest-sites model that proved nothing may have used some."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    return now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
+
+
 class CoLocationModel:
     """Single-source capacitated co-location with response standards and side constraints.
 
@@ -461,12 +470,8 @@ class CoLocationModel:
         if split is not None:
             if progress is not None:
                 progress("decomposing by site", 0.0)
-            share_end = None
-            if deadline is not None:
-                now = time.perf_counter()
-                share_end = now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
             plan, decomposed = price_and_branch(
-                self.formulation, arrays, split, start, options, share_end
+                self.formulation, arrays, split, start, options, _share_of_time_left(deadline)
             )
             if plan is not None and planning.cost(plan) < planning.cost(start):
                 start = plan  # checked rule by rule in price_and_branch
@@ -476,12 +481,7 @@ class CoLocationModel:
             if self.twin is not None:
                 start, search = self._phased_start(start, progress)
         elif searching and uses_search(options.local_search, planning):
-            search_deadline = None
-            if deadline is not None:
-                # A share of what is left now: a fewest-sites model that proved nothing may
-                # have used some of it.
-                now = time.perf_counter()
-                search_deadline = now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
+            search_deadline = _share_of_time_left(deadline)
             share = SEARCH_TIME_SHARE if deadline is not None else 0.9
 
             def searched(text: str, done: float) -> None:

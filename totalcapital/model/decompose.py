@@ -32,7 +32,7 @@ from scipy import sparse
 
 from .formulation import Formulation
 from .problem import CAPACITY_TOLERANCE, Plan
-from .solve import LpArrays, SolverOptions, _new_highs
+from .solve import LpArrays, SolverOptions, _new_highs, plan_of_values
 
 log = logging.getLogger(__name__)
 
@@ -179,23 +179,23 @@ class SiteBlocks:
         problem = formulation.problem
         if problem.n_epochs != 1 or formulation.elastic:
             return None
-        position = {id(v): i for i, v in enumerate(arrays.variables)}
         n_cols = len(arrays.variables)
         block = np.full(n_cols, -1)
         kind = np.zeros(n_cols, dtype=int)  # 1 open, 2 housed, 3 provides, 4 hosts
         pair_of = np.full(n_cols, -1)
-        for s, var in enumerate(formulation.open_vars):
-            if id(var) in position:
-                block[position[id(var)]], kind[position[id(var)]] = s, 1
-        for p, row in enumerate(formulation.pair_vars):
-            if row[0] is not None and id(row[0]) in position:
-                i = position[id(row[0])]
-                block[i], kind[i], pair_of[i] = problem.pair_site[p], 2, p
-        for aux in formulation._aux:
-            if aux[0] in ("provides", "hosts") and id(aux[1]) in position:
-                i = position[id(aux[1])]
-                block[i] = aux[4] if aux[0] == "provides" else aux[3]
-                kind[i] = 3 if aux[0] == "provides" else 4
+        opens = arrays.column_of(formulation.open_vars)
+        known = opens >= 0
+        block[opens[known]], kind[opens[known]] = np.flatnonzero(known), 1
+        pairs = arrays.column_of([row[0] for row in formulation.pair_vars])
+        known = pairs >= 0
+        block[pairs[known]] = problem.pair_site[known]
+        kind[pairs[known]], pair_of[pairs[known]] = 2, np.flatnonzero(known)
+        aux = [a for a in formulation._aux if a[0] in ("provides", "hosts")]
+        flags = arrays.column_of([a[1] for a in aux])
+        for i, a in zip(flags.tolist(), aux, strict=True):
+            if i >= 0:
+                block[i] = a[4] if a[0] == "provides" else a[3]
+                kind[i] = 3 if a[0] == "provides" else 4
         rows = arrays.rows.tocsr()
         n_rows = rows.shape[0]
         row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))
@@ -237,12 +237,15 @@ class SiteBlocks:
         for r in np.flatnonzero(internal).tolist():
             by_site.setdefault(int(low[r]), []).append(r)
         blocks = []
+        # Each site's columns, from one sort rather than a scan per site.
+        order = np.argsort(block, kind="stable")
+        edges = np.searchsorted(block[order], np.arange(problem.n_sites + 1))
         for s in range(problem.n_sites):
-            columns = np.flatnonzero(block == s)
-            opens = columns[kind[columns] == 1]
-            if len(opens) == 0:
+            columns = order[edges[s] : edges[s + 1]]
+            site_open = columns[kind[columns] == 1]
+            if len(site_open) == 0:
                 continue
-            o = int(opens[0])
+            o = int(site_open[0])
             items = columns[kind[columns] == 2]
             provides = columns[kind[columns] == 3]
             flags = columns[kind[columns] == 4]
@@ -252,7 +255,7 @@ class SiteBlocks:
             forced = np.zeros(len(items), dtype=bool)
             needs_open = np.zeros(len(items), dtype=bool)
             incompatible: list[tuple[int, int]] = []
-            room: float | None = None
+            has_room_row = False
             space = problem.space[problem.pair_service[pair_of[items]]]
             for r in by_site.get(s, []):
                 cols = rows.indices[rows.indptr[r] : rows.indptr[r + 1]]
@@ -269,9 +272,9 @@ class SiteBlocks:
                     flag = int(cols[kind[cols] == (3 if what == "provides" else 4)][0])
                     members[flag] |= {at_item[int(c)] for c in cols if kind[c] == 2}
                 elif what == "capacity":
-                    if room is not None:
+                    if has_room_row:
                         return None  # two floor-space rows for one site: not a shape we price
-                    room = -float(coefs[kind[cols] == 1][0])
+                    has_room_row = True
                     needs_open[
                         [
                             at_item[int(c)]
@@ -284,7 +287,7 @@ class SiteBlocks:
             # (a one-service row reads as housed <= open), services only where it is kept.
             fits_anyway = space.sum() <= float(problem.capacity[s])
             if len(items) and (
-                (room is None and not fits_anyway) or not (needs_open | fixed_open).all()
+                (not has_room_row and not fits_anyway) or not (needs_open | fixed_open).all()
             ):
                 return None
             if len(incompatible) > MAX_INCOMPATIBLE_PER_SITE:
@@ -411,6 +414,20 @@ def cheapest_pattern(
     return best_value, best
 
 
+def _price_blocks(
+    blocks: list[_Block], reduced: np.ndarray, until: float
+) -> list[tuple[float, dict[int, float]]]:
+    """Each block's :func:`cheapest_pattern`, in order, stopping at the first one ``until``
+    cut short (so a list shorter than ``blocks`` is an unfinished round)."""
+    priced = []
+    for b in blocks:
+        value, x = cheapest_pattern(b, reduced, until)
+        if math.isnan(value):
+            break
+        priced.append((value, x))
+    return priced
+
+
 def _lagrangian(
     y: np.ndarray,
     row_lower: np.ndarray,
@@ -525,20 +542,17 @@ def price_and_branch(
         y = np.zeros(rows.shape[0])
         y[link] = duals[:n_link]
         reduced = arrays.cost - rows.T @ y
-        added, finished = 0, True
-        values = np.empty(len(split.blocks))
-        for k, b in enumerate(split.blocks):
-            values[k], x = cheapest_pattern(b, reduced, columns_end)
-            if math.isnan(values[k]):
-                finished = False
-                break
+        priced = _price_blocks(split.blocks, reduced, columns_end)
+        added = 0
+        for k, (_, x) in enumerate(priced):
             # A pattern joins the master on its own reduced cost (the bound may be lower).
             own = sum(reduced[c] * v for c, v in x.items())
             if own - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
                 add(k, x)
                 added += 1
-        if not finished:
+        if len(priced) < len(split.blocks):
             break  # an unfinished round proves nothing; the patterns it found are kept
+        values = np.array([value for value, _ in priced])
         # The bound at y, with any price of the wrong sign for a one-sided row (the LP
         # solver's tolerance) set to 0: L is a lower bound for any such y.
         y_bound = y.copy()
@@ -548,13 +562,10 @@ def price_and_branch(
         )
         if not np.array_equal(y_bound, y):
             reduced = arrays.cost - rows.T @ y_bound
-            for k, b in enumerate(split.blocks):
-                values[k] = cheapest_pattern(b, reduced, columns_end)[0]
-                if math.isnan(values[k]):
-                    finished = False
-                    break
-            if not finished:
+            priced = _price_blocks(split.blocks, reduced, columns_end)
+            if len(priced) < len(split.blocks):
                 break
+            values = np.array([value for value, _ in priced])
         lagrangian = _lagrangian(y_bound[link], row_lower, row_upper, reduced, arrays, loose)
         lagrangian += float(values.sum())
         rounds += 1
@@ -592,7 +603,7 @@ def price_and_branch(
             if values[n_loose + k] > 0.5:
                 for c, v in x.items():
                     full[c] += v
-        plan = formulation.plan_from({v.name: full[i] for i, v in enumerate(arrays.variables)})
+        plan = plan_of_values(formulation, arrays, full)
     if plan is not None and not problem.check(plan).holds:
         log.warning("Decomposition: the master's plan failed the check and is not used")
         plan = None

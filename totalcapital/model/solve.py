@@ -24,7 +24,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -175,15 +175,19 @@ class LpArrays:
             variables, cost, lower, upper, integer, rows, row_lower, row_upper, objective_scale
         )
 
+    def column_of(self, variables: Sequence[pulp.LpVariable | None]) -> np.ndarray:
+        """Each variable's column, -1 for None or a variable PuLP left out (one in no row and
+        not in the objective: it is free, and counts for nothing)."""
+        position = {id(v): i for i, v in enumerate(self.variables)}
+        return np.array([position.get(id(v), -1) for v in variables], dtype=np.int64)
+
     def start_vector(self, start: dict[pulp.LpVariable, float] | None) -> np.ndarray | None:
         if not start:
             return None
         vector = np.zeros(len(self.variables))
-        position = {id(v): i for i, v in enumerate(self.variables)}
-        for var, value in start.items():
-            # PuLP leaves out a variable in no row and not in the objective: it is free.
-            if id(var) in position:
-                vector[position[id(var)]] = value
+        columns = self.column_of(list(start))
+        known = columns >= 0
+        vector[columns[known]] = np.fromiter(start.values(), float, len(start))[known]
         return vector
 
 
@@ -508,11 +512,8 @@ def uses_count_bound(setting: str, problem) -> bool:
 
 
 def _open_columns(formulation: Formulation, arrays: LpArrays) -> np.ndarray:
-    # A site in no row and with no cost is not among PuLP's columns: it counts for nothing.
-    position = {id(v): i for i, v in enumerate(arrays.variables)}
-    return np.unique(
-        np.array([position[id(v)] for v in formulation.open_vars if id(v) in position], np.int64)
-    )
+    columns = arrays.column_of(formulation.open_vars)
+    return np.unique(columns[columns >= 0])
 
 
 def _time_for_a_call(arrays: LpArrays, deadline: float | None) -> float | None:
@@ -579,15 +580,10 @@ def _cheapest_with_sites_of(
     limit = _time_for_a_call(arrays, deadline)
     if limit == 0.0:
         return plan
-    position = {id(v): i for i, v in enumerate(arrays.variables)}
-    kept = [
-        (position[id(v)], float(plan.state[s, 0]))
-        for s, v in enumerate(formulation.open_vars)
-        if id(v) in position
-    ]
-    at = np.array([i for i, _ in kept], dtype=np.int64)
+    at = arrays.column_of(formulation.open_vars)
+    known = at >= 0
     lower, upper = arrays.lower.copy(), arrays.upper.copy()
-    lower[at] = upper[at] = [state for _, state in kept]
+    lower[at[known]] = upper[at[known]] = plan.state[known, 0].astype(float)
     fixed = replace(arrays, lower=lower, upper=upper)
     vector = arrays.start_vector(formulation.start_values(plan))
     presolve = options.presolve_on(False, arrays.rows.nnz)
@@ -659,9 +655,8 @@ def with_bound(
     objective = outcome.check.objective
     gap = relative_gap(objective, bound)
     status = outcome.status
-    allowed = max(options.mip_gap or 0.0, 0.0) + PROVEN_GAP_TOLERANCE
-    if status in ("optimal", "time_limit", "unproven") and (
-        gap <= allowed or (integral and objective - bound < INTEGRAL_ABS_GAP)
+    if status in ("optimal", "time_limit", "unproven") and _proves(
+        gap, objective, bound, options.mip_gap, integral
     ):
         status = "optimal"
     note = f"the bound is the decomposition's (£{bound / 1e6:,.1f}m), higher than the solver's"
@@ -670,10 +665,13 @@ def with_bound(
 
 def plan_of_run(formulation: Formulation, arrays: LpArrays, run: SolverRun) -> Plan | None:
     """The plan in a run's column values (None if a service is unhoused or housed twice)."""
-    if run.values is None:
-        return None
+    return None if run.values is None else plan_of_values(formulation, arrays, run.values)
+
+
+def plan_of_values(formulation: Formulation, arrays: LpArrays, values: np.ndarray) -> Plan | None:
+    """The plan in column values, in ``arrays.variables`` order (None as for plan_of_run)."""
     names = [v.name for v in arrays.variables]
-    return formulation.plan_from(dict(zip(names, run.values.tolist(), strict=True)))
+    return formulation.plan_from(dict(zip(names, np.asarray(values).tolist(), strict=True)))
 
 
 def _disagreement(
@@ -702,9 +700,16 @@ def _status(
 ) -> str:
     if run.status != "optimal":
         return run.status
+    return "optimal" if _proves(gap, objective, run.best_bound, mip_gap, integral) else "unproven"
+
+
+def _proves(
+    gap: float, objective: float, bound: float, mip_gap: float | None, integral: bool
+) -> bool:
+    """Whether ``bound`` proves ``objective`` within the gap asked for (or within £1 when every
+    plan costs a whole number of pounds)."""
     allowed = max(mip_gap or 0.0, 0.0) + PROVEN_GAP_TOLERANCE
-    proven_integral = integral and objective - run.best_bound < INTEGRAL_ABS_GAP
-    return "optimal" if (gap <= allowed or proven_integral) else "unproven"
+    return gap <= allowed or (integral and objective - bound < INTEGRAL_ABS_GAP)
 
 
 def solve_verified(
