@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from enumeration import enumerate_best, random_estate
 
-from totalcapital.model import CoLocationModel
+from totalcapital.model import CoLocationModel, decompose
 from totalcapital.model.decompose import (
     SiteBlocks,
     _Block,
@@ -19,8 +19,13 @@ from totalcapital.model.decompose import (
 from totalcapital.model.solve import SolverOptions, with_bound
 
 
-def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule():
-    """On 150 random estates with every kind of rule, against brute-force enumeration."""
+@pytest.mark.parametrize("master", ["simplex", "interior point"])
+def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule(master, monkeypatch):
+    """On 150 random estates with every kind of rule, against brute-force enumeration, with
+    the master LP solved by the simplex method (small models) and by the interior-point method
+    without crossover (large ones): its prices are not a vertex's, and the bound must hold."""
+    if master == "interior point":
+        monkeypatch.setattr(decompose, "INTERIOR_MASTER_ROWS", 0)
     decomposed = converged = tight = 0
     for seed in range(150):
         arrays = random_estate(seed)
@@ -134,7 +139,7 @@ def test_a_decomposition_bound_that_closes_the_gap_proves_the_plan():
     assert with_bound(replace(outcome), math.nan, SolverOptions(), integral=False).gap == 0.2
 
 
-def test_auto_decomposes_only_mid_sized_timeless_models():
+def test_auto_decomposes_timeless_models_given_time_for_their_size():
     from types import SimpleNamespace
 
     rng = np.random.default_rng(0)
@@ -142,19 +147,20 @@ def test_auto_decomposes_only_mid_sized_timeless_models():
     model = CoLocationModel.from_arrays(
         np.full(n, 100.0), np.full(n, 3.0), np.ones(n), rng.uniform(0, 1, (n, n))
     )
-    planning = model.planning  # 6,400 allowed pairs
-    assert uses_decomposition("auto", planning) and uses_decomposition("on", planning)
-    assert not uses_decomposition("off", planning)
+    planning = model.planning  # 6,400 allowed pairs: 64 s at 10 ms a pair
+    assert uses_decomposition("auto", planning, None)
+    assert uses_decomposition("auto", planning, 64.0)
+    assert not uses_decomposition("auto", planning, 63.0)  # the search then
+    assert uses_decomposition("on", planning, 1.0)
+    assert not uses_decomposition("off", planning, None)
     small = CoLocationModel.from_arrays([1.0, 1.0], [2.0, 2.0], [1.0], np.zeros((1, 2)))
-    assert not uses_decomposition("auto", small.planning)
-    assert uses_decomposition("on", small.planning)
+    assert not uses_decomposition("auto", small.planning, None)
+    assert uses_decomposition("on", small.planning, 60.0)
     dated = SimpleNamespace(n_epochs=2, pair_site=planning.pair_site)
-    assert not uses_decomposition("on", dated)
+    assert not uses_decomposition("on", dated, None)
 
 
 def test_decomposition_under_auto_gives_way_to_an_explicit_search(monkeypatch):
-    import totalcapital.model.decompose as decompose
-
     monkeypatch.setattr(decompose, "AUTO_MIN_PAIRS", 0)  # a small model counts as mid-sized
     for seed in range(20):  # the first estate whose plan today keeps every rule
         arrays = random_estate(seed)

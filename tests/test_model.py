@@ -705,6 +705,38 @@ def test_no_solver_call_is_started_that_would_overrun_the_limit():
     assert _time_for_a_call(big, time.perf_counter() + setup + 1.0) > setup
 
 
+def test_a_reused_solver_gets_its_time_limit_from_now():
+    """HiGHS measures its time limit against every run of the object so far; a column
+    generation re-solving one master would find its limit spent after the first rounds."""
+    import highspy
+    from scipy import sparse
+
+    from totalcapital.model.solve import _new_highs, set_time_left
+
+    m, n = 400, 800
+    rows = sparse.random(m, n, density=0.02, random_state=1, format="csr")
+    highs = _new_highs()
+    highs.setOptionValue("output_flag", False)
+    highs.addVars(n, np.zeros(n), np.full(n, 10.0))
+    highs.changeColsCost(n, np.arange(n, dtype=np.int32), -np.linspace(0.5, 1.0, n))
+    highs.addRows(
+        m, np.full(m, -highspy.kHighsInf), np.ones(m), rows.nnz,
+        rows.indptr.astype(np.int32), rows.indices.astype(np.int32), rows.data,
+    )  # fmt: skip
+    while highs.getRunTime() < 1.0:  # run time builds up over repeated solves (ms each)
+        highs.clearSolver()
+        highs.run()
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    highs.clearSolver()
+    highs.setOptionValue("time_limit", 0.5)  # HiGHS's own reading: already spent
+    highs.run()
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    highs.clearSolver()
+    set_time_left(highs, 0.5, mip=False)
+    highs.run()
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
 def test_the_fewest_sites_row_is_used_where_sites_cost_the_same():
     from dataclasses import replace
 

@@ -311,7 +311,7 @@ class CoLocationModel:
         decomposition : {"auto", "on", "off"}
             Decompose a timeless model by site (:mod:`totalcapital.model.decompose`) for a
             plan and a bound of its own; "auto" does so, in place of the neighbourhood search,
-            for 3,000 to 20,000 allowed pairs.
+            above 3,000 allowed pairs when the time limit gives 10 ms a pair.
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
         epochs : dict, optional
@@ -464,7 +464,11 @@ class CoLocationModel:
         split = None
         # An explicit "local_search: on" wins over "decomposition: auto".
         wanted = options.decomposition == "on" or options.local_search != "on"
-        if searching and wanted and uses_decomposition(options.decomposition, planning):
+        if (
+            searching
+            and wanted
+            and uses_decomposition(options.decomposition, planning, options.time_limit)
+        ):
             split = SiteBlocks.of(self.formulation, arrays)
         decomposed = None
         if split is not None:

@@ -32,7 +32,7 @@ from scipy import sparse
 
 from .formulation import Formulation
 from .problem import CAPACITY_TOLERANCE, Plan
-from .solve import LpArrays, SolverOptions, _new_highs, plan_of_values
+from .solve import LpArrays, SolverOptions, _new_highs, plan_of_values, set_time_left
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,23 @@ log = logging.getLogger(__name__)
 #: that is not whole m2) is priced in this many units of its own size, rounding each service's
 #: space down: a relaxation, so the bound stays valid (the plan is checked anyway).
 KNAPSACK_UNITS = 4_000
-#: Under ``decomposition="auto"``: timeless models with allowed pairs in this range. Below it
-#: the whole model solves quickly; above it the master LP is too slow for a minute (measured
-#: on the synthetic county: 15-30 s a round at 56,436 pairs).
+#: Under ``decomposition="auto"``: timeless models with more allowed pairs than this (below
+#: it the whole model solves quickly) and a time limit of at least AUTO_SECONDS_PER_PAIR per
+#: pair. Column generation's time grows faster than the pairs (synthetic counties, measured:
+#: 2 s to converge at 4,006 pairs, 35 s at 15,289, about 250 s at 56,436); with less time
+#: than this the neighbourhood search gave the better plan (15,289 pairs in 60 s: 17.6%
+#: against 21.7%), with more the decomposition did (56,436 pairs in 600 s: 3.2% against 19.4%).
 AUTO_MIN_PAIRS = 3_000
-AUTO_MAX_PAIRS = 20_000
+AUTO_SECONDS_PER_PAIR = 0.01
 #: Column generation stops when its bound is within this share of the master LP's value.
 CONVERGED_GAP = 1e-6
 #: Share of the decomposition's time for the master over whole patterns (the rest: columns).
 MASTER_MIP_SHARE = 0.5
+#: Linking rows from which the master LP is solved by the interior-point method without
+#: crossover. On the synthetic county (17,630 linking rows) primal simplex solves grew to
+#: 20-33 s a round; the interior point took 13-15 s and reached the same bound sooner. Its
+#: prices are not a vertex's, which does not matter: L(y) is a bound for any prices.
+INTERIOR_MASTER_ROWS = 10_000
 #: Incompatible pairs in one site beyond which the model is not decomposed (2^k variants).
 MAX_INCOMPATIBLE_PER_SITE = 4
 #: Standards whose worth a block's knapsack tracks (2^k states); any more that earn something
@@ -59,14 +67,17 @@ MAX_STANDARDS_PRICED = 6
 MAX_KNAPSACK_BYTES = 256 * 2**20
 
 
-def uses_decomposition(setting: str, problem) -> bool:
+def uses_decomposition(setting: str, problem, time_limit: float | None) -> bool:
     """Whether a problem is decomposed under ``setting``: "on" for any timeless problem, or
-    "auto" for timeless problems with allowed pairs between :data:`AUTO_MIN_PAIRS` and
-    :data:`AUTO_MAX_PAIRS`."""
+    "auto" for timeless problems of more than :data:`AUTO_MIN_PAIRS` allowed pairs given
+    :data:`AUTO_SECONDS_PER_PAIR` a pair (or no time limit)."""
     if setting == "off" or problem.n_epochs > 1:
         return False
     pairs = len(problem.pair_site)
-    return setting == "on" or AUTO_MIN_PAIRS < pairs <= AUTO_MAX_PAIRS
+    if setting == "on":
+        return True
+    enough_time = time_limit is None or time_limit >= AUTO_SECONDS_PER_PAIR * pairs
+    return pairs > AUTO_MIN_PAIRS and enough_time
 
 
 @dataclass(frozen=True)
@@ -472,8 +483,13 @@ def price_and_branch(
     master = _new_highs()
     master.setOptionValue("output_flag", False)
     master.setOptionValue("random_seed", 0)
-    # Primal simplex: new columns leave the last basis primal feasible.
-    master.setOptionValue("simplex_strategy", 4)
+    interior = n_link >= INTERIOR_MASTER_ROWS
+    if interior:
+        master.setOptionValue("solver", "ipm")
+        master.setOptionValue("run_crossover", "off")
+    else:
+        # Primal simplex: new columns leave the last basis primal feasible.
+        master.setOptionValue("simplex_strategy", 4)
     if options.threads is not None:
         master.setOptionValue("threads", int(options.threads))
     no_rows = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
@@ -498,10 +514,15 @@ def price_and_branch(
         part.data,
     )
     patterns: list[dict[int, float]] = []
+    known: set[tuple[int, frozenset]] = set()  # prices from the interior point can re-offer one
     fits: list[bool] = []  # floor space rounded down can let a pattern overfill its site
     column_costs = arrays.cost[loose].tolist()  # the master's, in column order
 
-    def add(k: int, x: dict[int, float]) -> None:
+    def add(k: int, x: dict[int, float]) -> bool:
+        key = (k, frozenset(x.items()))
+        if key in known:
+            return False
+        known.add(key)
         b = split.blocks[k]
         housed = np.isin(b.items, list(x))
         used = float(b.space[housed].sum())
@@ -518,6 +539,7 @@ def price_and_branch(
         )  # fmt: skip
         patterns.append(x)
         column_costs.append(cost)
+        return True
 
     first = arrays.start_vector(formulation.start_values(start))
     for k, b in enumerate(split.blocks):
@@ -531,9 +553,26 @@ def price_and_branch(
     row_lower, row_upper = arrays.row_lower[link], arrays.row_upper[link]
     while time.perf_counter() < columns_end:
         if math.isfinite(columns_end):
-            master.setOptionValue("time_limit", max(columns_end - time.perf_counter(), 0.1))
+            set_time_left(master, columns_end - time.perf_counter(), mip=False)
         master.run()
+        if interior and master.getModelStatus() not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
+            # The interior point without crossover can stop short of its tolerances
+            # ("Unknown"); the simplex then solves that round.
+            log.debug("Decomposition: interior point ended %s; simplex", master.getModelStatus())
+            master.setOptionValue("solver", "simplex")
+            if math.isfinite(columns_end):
+                set_time_left(master, columns_end - time.perf_counter(), mip=False)
+            master.run()
+            master.setOptionValue("solver", "ipm")
         if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            log.debug(
+                "Decomposition: master LP %s at %.1f s",
+                master.modelStatusToString(master.getModelStatus()),
+                time.perf_counter() - started,
+            )
             break
         solved = master.getSolution()
         # Read now: adding columns below clears the solver's solution.
@@ -548,8 +587,7 @@ def price_and_branch(
             # A pattern joins the master on its own reduced cost (the bound may be lower).
             own = sum(reduced[c] * v for c, v in x.items())
             if own - duals[n_link + k] < -1e-9 * max(1.0, abs(duals[n_link + k])):
-                add(k, x)
-                added += 1
+                added += add(k, x)
         if len(priced) < len(split.blocks):
             break  # an unfinished round proves nothing; the patterns it found are kept
         values = np.array([value for value, _ in priced])
@@ -572,12 +610,19 @@ def price_and_branch(
         if math.isfinite(lagrangian):
             # A margin for floating-point sums: the bound must never exceed the truth.
             bound = max(bound, (lagrangian - 1e-9 * max(1.0, abs(lagrangian))) * scale)
+        log.debug(
+            "Decomposition round %d at %.1f s: master %.6g, bound %.6g, %d patterns added",
+            rounds, time.perf_counter() - started, master_value, bound, added,
+        )  # fmt: skip
         # Done when nothing prices out, or when the bound meets the master's value: the last
         # rounds then add a column each for nothing (the LP's tolerances).
         if added == 0 or master_value - bound <= CONVERGED_GAP * max(1.0, abs(master_value)):
             converged = True
             break
     # Price and branch: the master over the patterns found, whole patterns only.
+    if interior:  # the MIP's own LPs: HiGHS's choice (the interior point is slow there)
+        master.setOptionValue("solver", "choose")
+        master.setOptionValue("run_crossover", "on")
     n_loose, n_cols = len(loose), master.getNumCol()
     whole = np.arange(n_loose, n_cols, dtype=np.int32)
     master.changeColsIntegrality(len(whole), whole, np.ones(len(whole), dtype=np.uint8))
@@ -591,7 +636,7 @@ def price_and_branch(
     begin[n_loose : n_loose + n_blocks] = 1.0  # the start's own patterns
     master.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), begin)
     if deadline is not None:
-        master.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
+        set_time_left(master, max(deadline - time.perf_counter(), 0.1), mip=True)
     master.setOptionValue("mip_rel_gap", max(options.mip_gap or 0.0, 1e-4))
     master.run()
     plan = None

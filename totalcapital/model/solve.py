@@ -260,6 +260,16 @@ def _new_highs():
     return highs
 
 
+def set_time_left(highs, seconds: float, *, mip: bool) -> None:
+    """Let the next ``run()`` of ``highs`` take at most ``seconds``.
+
+    HiGHS measures an LP's ``time_limit`` against the object's run time summed over every
+    ``run()`` (ERGO-Code/HiGHS#1477), so a re-solved LP's limit counts from the time already
+    run; a MIP's is measured from the start of its own run (both measured with HiGHS 1.16).
+    """
+    highs.setOptionValue("time_limit", max(seconds, 0.0) + (0.0 if mip else highs.getRunTime()))
+
+
 def _highs_with_model(arrays: LpArrays):
     import highspy
 
@@ -348,7 +358,7 @@ def _run_highs(
     if time_limit is not None:
         # The transfer above counts against the limit: the limit is the caller's, end to end.
         remaining = time_limit - (time.perf_counter() - started)
-        highs.setOptionValue("time_limit", max(remaining, MIN_SOLVER_SECONDS))
+        highs.setOptionValue("time_limit", max(remaining, MIN_SOLVER_SECONDS))  # a new object
     highs.run()
     seconds = time.perf_counter() - started
     model_status = highs.getModelStatus()
