@@ -266,6 +266,8 @@ def set_time_left(highs, seconds: float, *, mip: bool) -> None:
     HiGHS measures an LP's ``time_limit`` against the object's run time summed over every
     ``run()`` (ERGO-Code/HiGHS#1477), so a re-solved LP's limit counts from the time already
     run; a MIP's is measured from the start of its own run (both measured with HiGHS 1.16).
+    A MIP whose start HiGHS finds infeasible first spends up to the limit repairing it, then
+    up to the limit again; every start given here is a checked plan.
     """
     highs.setOptionValue("time_limit", max(seconds, 0.0) + (0.0 if mip else highs.getRunTime()))
 
