@@ -559,10 +559,14 @@ def price_and_branch(
     columns_end = started + (1 - MASTER_MIP_SHARE) * (end - started)
     bound, rounds, converged = -math.inf, 0, False
     row_lower, row_upper = arrays.row_lower[link], arrays.row_upper[link]
-    while time.perf_counter() < columns_end:
+
+    def solve_master_lp() -> None:
         if math.isfinite(columns_end):
             set_time_left(master, columns_end - time.perf_counter(), mip=False)
         master.run()
+
+    while time.perf_counter() < columns_end:
+        solve_master_lp()
         if interior and master.getModelStatus() not in (
             highspy.HighsModelStatus.kOptimal,
             highspy.HighsModelStatus.kTimeLimit,
@@ -571,9 +575,7 @@ def price_and_branch(
             # ("Unknown"); the simplex then solves that round.
             log.debug("Decomposition: interior point ended %s; simplex", master.getModelStatus())
             master.setOptionValue("solver", "simplex")
-            if math.isfinite(columns_end):
-                set_time_left(master, columns_end - time.perf_counter(), mip=False)
-            master.run()
+            solve_master_lp()
             master.setOptionValue("solver", "ipm")
         if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.debug(
