@@ -138,7 +138,7 @@ def search(model: CoLocationModel, plan: Plan):
 
 
 def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
-    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 6)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((6, 1.0),))
     model = random_partnership()
     today = model.today_plan()
     assert is_feasible(model, today)
@@ -155,15 +155,38 @@ def test_search_keeps_every_rule_and_lowers_the_cost(monkeypatch):
 
 
 def test_one_neighbourhood_of_every_site_finds_the_optimum(monkeypatch):
-    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 1_000)
+    # A larger size after it is never tried: one neighbourhood already holds every site.
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((1_000, 30.0), (2_000, 30.0)))
     monkeypatch.setattr(local_search, "NEIGHBOURHOOD_GAP", 0.0)
-    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SECONDS", 30.0)
     model = random_partnership(seed=11, n_sites=16, n_services=24, n_points=40, reach=200)
     plan, report = search(model, model.today_plan())
     assert report.passes == 2  # the second pass finds nothing left to gain
+    assert report.largest == 1_000
     model.solve()
     best = model.solution.objective - model.planning.objective_constant
     assert plan_cost(model, plan) == pytest.approx(best, rel=1e-9)
+
+
+def test_a_search_stuck_in_small_neighbourhoods_goes_on_in_larger_ones(monkeypatch):
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_GAP", 0.0)
+    model = random_partnership(seed=11, n_sites=16, n_services=24, n_points=40, reach=200)
+    today = model.today_plan()
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((3, 1.0),))
+    small, small_report = search(model, today)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((3, 1.0), (1_000, 30.0)))
+    grown, grown_report = search(model, today)
+    model.solve()
+    best = model.solution.objective - model.planning.objective_constant
+    # Three sites at a time get stuck well above the optimum; the same passes, then one
+    # neighbourhood of every site, reach it.
+    assert plan_cost(model, small) > best * 1.1
+    assert plan_cost(model, grown) == pytest.approx(best, rel=1e-9)
+    assert is_feasible(model, grown)
+    assert (small_report.largest, grown_report.largest) == (3, 1_000)
+    # The larger size starts only after a pass of the smaller one gained nothing, and its
+    # second pass finds nothing left.
+    assert grown_report.passes == small_report.passes + 2
+    assert "up to 1000 sites each" in grown_report.describe()
 
 
 def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
@@ -184,7 +207,7 @@ def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
 
 def test_separate_places_are_each_solved_exactly(monkeypatch):
     """Two places far apart; in each, the cheap site takes the other's service."""
-    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_SITES", 2)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((2, 1.0),))
     cost = np.full((4, 4), np.inf)
     cost[np.ix_([0, 1], [0, 1])] = [[0.0, 50.0], [30.0, 0.0]]
     cost[np.ix_([2, 3], [2, 3])] = [[0.0, 20.0], [70.0, 0.0]]

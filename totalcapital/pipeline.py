@@ -328,6 +328,15 @@ def build_result(
     )
 
 
+def _network_area(network: RoadNetwork, origin: gpd.GeoSeries, minutes: float):
+    """The hull of the road nodes reached from ``origin`` (one point) within ``minutes``."""
+    node, _ = network.snap(origin)
+    reached = shortest_minutes(network.graph, node, np.arange(network.n_nodes), minutes)[0]
+    inside = np.isfinite(reached)
+    cloud = shapely.multipoints(np.column_stack([network.x[inside], network.y[inside]]))
+    return shapely.concave_hull(cloud, ratio=0.3).buffer(_AREA_MARGIN_M)
+
+
 def reach_areas(
     estate: Estate,
     scenario: Scenario,
@@ -360,32 +369,31 @@ def reach_areas(
         providing = services[services["service_type"].isin(requirement.service_types)]
         after = set(providing["site"]) & kept
         today = set(providing["current_site"]) & existing
-        for site_id in sorted(after | today):
-            factor = max(travel.factor_for(t) for t in requirement.service_types)
-            minutes = requirement.minutes * factor  # normal-speed minutes the blue lights cover
-            origin = points.loc[[site_id]]
-            if network is None:
-                speed_m_per_min = scenario.travel.straight_line_speed_kmh * 1000 / 60
-                radius = minutes * speed_m_per_min / scenario.travel.circuity
-                area = origin.iloc[0].buffer(radius)
-            else:
-                node, _ = network.snap(origin)
-                reached = shortest_minutes(
-                    network.graph, node, np.arange(network.n_nodes), minutes
-                )[0]
-                inside = np.isfinite(reached)
-                cloud = shapely.multipoints(np.column_stack([network.x[inside], network.y[inside]]))
-                area = shapely.concave_hull(cloud, ratio=0.3).buffer(_AREA_MARGIN_M)
-            rows.append(
-                {
-                    "requirement": requirement.name,
-                    "site_id": site_id,
-                    "minutes": float(requirement.minutes),
-                    "today": site_id in today,
-                    "plan": site_id in after,
-                    "geometry": area,
-                }
-            )
+        site_ids = sorted(after | today)
+        factor = max(travel.factor_for(t) for t in requirement.service_types)
+        minutes = requirement.minutes * factor  # normal-speed minutes the blue lights cover
+        origins = points.loc[site_ids]
+        if network is None:
+            speed_m_per_min = scenario.travel.straight_line_speed_kmh * 1000 / 60
+            radius = minutes * speed_m_per_min / scenario.travel.circuity
+            # All circles at once (a site at a time took 2 s for England's 1,374 stations);
+            # 16 segments a quarter, as a single point's buffer has.
+            areas = list(shapely.buffer(origins.to_numpy(), radius, quad_segs=16))
+        else:
+            areas = [
+                _network_area(network, origins.iloc[[i]], minutes) for i in range(len(origins))
+            ]
+        rows.extend(
+            {
+                "requirement": requirement.name,
+                "site_id": site_id,
+                "minutes": float(requirement.minutes),
+                "today": site_id in today,
+                "plan": site_id in after,
+                "geometry": area,
+            }
+            for site_id, area in zip(site_ids, areas, strict=True)
+        )
     if not rows:
         return gpd.GeoDataFrame(
             {"requirement": [], "site_id": [], "minutes": [], "today": [], "plan": []},

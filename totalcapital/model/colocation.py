@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CoLocationModel", "Solution"]
 
+#: After a decomposition, the neighbourhood search improves its plan with this share of the
+#: time then left; the whole model gets the rest. The plan over whole-site patterns can
+#: often be improved by moving services among several sites at once (synthetic counties in
+#: ten minutes: £782.3m to £780.5m on 2,000 sites; in 60 s, £244.8m to £242.4m on 500).
+POLISH_TIME_SHARE = 0.5
 #: A large dated model first plans its timeless twin with this share of the time, then the
 #: timing of that plan with the next share; the whole model gets the rest.
 TWIN_TIME_SHARE = 0.35
@@ -418,6 +423,9 @@ class CoLocationModel:
         Today's plan, when allowed, is the start. On large models (see ``local_search``) it is
         first improved neighbourhood by neighbourhood for up to 60% of the time left; the full
         model then gets the rest, starting from the improved plan, and its bound gives the gap.
+        A model decomposed by site (see ``decomposition``) takes its plan from the
+        decomposition in those 60%, then improves it neighbourhood by neighbourhood for
+        :data:`POLISH_TIME_SHARE` of the time left.
         Where sites cost about the same (see ``site_count_bound``), the fewest sites any plan
         keeps is proven first, in up to half the time left; the full model then has that row
         and starts from that plan, and the neighbourhood search is skipped.
@@ -479,8 +487,19 @@ class CoLocationModel:
             )
             if plan is not None and planning.cost(plan) < planning.cost(start):
                 start = plan  # checked rule by rule in price_and_branch
+            polish_deadline = None
+            if deadline is not None:
+                now = time.perf_counter()
+                polish_deadline = now + POLISH_TIME_SHARE * max(deadline - now, 0.0)
+            polishing = (1 - SEARCH_TIME_SHARE) * POLISH_TIME_SHARE
+
+            def polished(text: str, done: float) -> None:
+                if progress is not None:
+                    progress(f"improving the plan, {text}", SEARCH_TIME_SHARE + polishing * done)
+
+            start, search = improve(planning, start, options, polish_deadline, polished)
             if progress is not None:
-                progress("whole model", SEARCH_TIME_SHARE)
+                progress("whole model", SEARCH_TIME_SHARE + polishing)
         elif searching and dated and uses_search(options.local_search, planning):
             if self.twin is not None:
                 start, search = self._phased_start(start, progress)

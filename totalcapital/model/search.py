@@ -35,15 +35,18 @@ log = logging.getLogger(__name__)
 #: smaller ones (the demo, Rutland) solve whole to optimality in a second, and a search
 #: would only add time.
 AUTO_MIN_PAIRS = 3_000
-#: Sites per neighbourhood.
-NEIGHBOURHOOD_SITES = 15
+#: (sites per neighbourhood, seconds each may take), smallest first. Once a pass of one size
+#: gains nothing, the next passes use the next size: a plan no 15 sites can improve often
+#: still gives way to 40 (measured on a synthetic county of 1,000 sites: £426.3m to £420.6m
+#: in 150 s, against a Dantzig-Wolfe bound of £412.3m). Larger neighbourhoods get longer, as
+#: their good plans come later.
+NEIGHBOURHOOD_STEPS: tuple[tuple[int, float], ...] = ((15, 1.0), (40, 4.0), (100, 10.0))
 #: Share of the time limit the search may use; the full solve keeps the rest for its bound.
 SEARCH_TIME_SHARE = 0.6
-#: Seconds one neighbourhood may take, and the relative gap at which it may stop: a
-#: neighbourhood's good plans come fast, proving them exactly is what takes long.
-NEIGHBOURHOOD_SECONDS = 1.0
+#: The relative gap at which a neighbourhood may stop: its good plans come fast, proving them
+#: exactly is what takes long.
 NEIGHBOURHOOD_GAP = 0.005
-#: Passes over the whole estate at most (each draws new neighbourhood borders).
+#: Passes over the whole estate at most, for each size (each draws new borders).
 MAX_PASSES = 10
 
 
@@ -57,11 +60,14 @@ class SearchReport:
     improved: int
     passes: int
     seconds: float
+    largest: int = 0
 
     def describe(self) -> str:
-        """Short enough for a summary table: "3 of 6 improved, 2 passes: £47.3m -> £33.5m"."""
+        """Short enough for a summary table: "3 of 6 improved, 2 passes, up to 15 sites each:
+        £47.3m -> £33.5m" (``largest`` 0: no neighbourhood sizes to tell)."""
+        sizes = f", up to {self.largest} sites each" if self.largest else ""
         return (
-            f"{self.improved} of {self.neighbourhoods} improved, {self.passes} passes: "
+            f"{self.improved} of {self.neighbourhoods} improved, {self.passes} passes{sizes}: "
             f"£{self.start_cost / 1e6:,.1f}m -> £{self.final_cost / 1e6:,.1f}m"
         )
 
@@ -69,15 +75,15 @@ class SearchReport:
 def neighbourhoods(
     problem: PlanningProblem, size: int | None = None, seed: int = 0
 ) -> list[np.ndarray]:
-    """Groups of about ``size`` (default :data:`NEIGHBOURHOOD_SITES`) site positions that
-    together cover every site.
+    """Groups of about ``size`` site positions (default: the first of
+    :data:`NEIGHBOURHOOD_STEPS`) that together cover every site.
 
     Each group grows breadth-first from a seed site over the "shares a candidate service"
     graph; seed sites are taken in a pseudo-random order fixed by ``seed`` so runs repeat and
     each pass can draw its borders elsewhere. Groups left small (isolated sites) are merged so
     no solve is spent on a single site.
     """
-    size = NEIGHBOURHOOD_SITES if size is None else size
+    size = NEIGHBOURHOOD_STEPS[0][0] if size is None else size
     n_sites = problem.n_sites
     pairs = sparse.csr_array(
         (np.ones(len(problem.pair_site)), (problem.pair_service, problem.pair_site)),
@@ -117,7 +123,8 @@ def improve(
     deadline: float | None,
     progress: Callable[[str, float], None] | None = None,
 ) -> tuple[Plan, SearchReport]:
-    """Improve ``plan`` neighbourhood by neighbourhood until a pass gains nothing or time is up.
+    """Improve ``plan`` neighbourhood by neighbourhood, in larger neighbourhoods each time a
+    pass gains nothing, until a pass of the largest size gains nothing or time is up.
 
     Parameters
     ----------
@@ -125,8 +132,8 @@ def improve(
     plan : Plan
         A feasible plan (today's plan as a rule).
     options : SolverOptions
-        The solver, threads and gap; each neighbourhood gets at most
-        :data:`NEIGHBOURHOOD_SECONDS` and stops within :data:`NEIGHBOURHOOD_GAP`.
+        The solver, threads and gap; each neighbourhood gets the seconds its size has in
+        :data:`NEIGHBOURHOOD_STEPS` and stops within :data:`NEIGHBOURHOOD_GAP`.
     deadline : float, optional
         ``time.perf_counter()`` value after which no new neighbourhood is started.
     progress : callable, optional
@@ -140,24 +147,33 @@ def improve(
     plan = plan.copy()
     start_cost = problem.cost(plan)
     solves = improved = passes = 0
+    step = passes_of_size = 0
     while True:
-        groups = neighbourhoods(problem, seed=passes)
+        size, seconds = NEIGHBOURHOOD_STEPS[step]
+        groups = neighbourhoods(problem, size, seed=passes)
         passes += 1
+        passes_of_size += 1
         gained = False
         for i, group in enumerate(groups):
             if deadline is not None and time.perf_counter() >= deadline:
                 break
             solves += 1
-            if _improve_neighbourhood(problem, plan, group, options, deadline):
+            if _improve_neighbourhood(problem, plan, group, options, seconds, deadline):
                 improved += 1
                 gained = True
             if progress is not None:
                 done = (i + 1) / len(groups)
                 if deadline is not None:
                     done = max(done, (time.perf_counter() - started) / (deadline - started))
-                progress(f"neighbourhood {i + 1}/{len(groups)}, pass {passes}", min(done, 1.0))
+                text = f"neighbourhood {i + 1}/{len(groups)}, pass {passes}, {size} sites each"
+                progress(text, min(done, 1.0))
         else:
-            if gained and passes < MAX_PASSES:
+            if gained and passes_of_size < MAX_PASSES:
+                continue
+            # One neighbourhood of every site leaves nothing for a larger one.
+            if len(groups) > 1 and step + 1 < len(NEIGHBOURHOOD_STEPS):
+                step += 1
+                passes_of_size = 0
                 continue
         break
     report = SearchReport(
@@ -167,6 +183,7 @@ def improve(
         improved,
         passes,
         time.perf_counter() - started,
+        NEIGHBOURHOOD_STEPS[step][0],
     )
     log.info(
         "Neighbourhood search on '%s': %s in %.1f s",
@@ -226,10 +243,12 @@ def _improve_neighbourhood(
     plan: Plan,
     group: np.ndarray,
     options: SolverOptions,
+    seconds: float,
     deadline: float | None,
 ) -> bool:
-    """Solve the neighbourhood ``group`` with the rest fixed; update ``plan`` if it gains."""
-    limit = NEIGHBOURHOOD_SECONDS
+    """Solve the neighbourhood ``group`` with the rest fixed, for at most ``seconds``; update
+    ``plan`` if it gains."""
+    limit = seconds
     if deadline is not None:
         limit = min(limit, deadline - time.perf_counter())
         if limit <= 0.05:
