@@ -176,6 +176,10 @@ def test_decomposition_under_auto_gives_way_to_an_explicit_search(monkeypatch):
     # The search then starts from the decomposition's plan (£1.0m), not from today's.
     decomposed = split.verification.split("plan £")[1].split(" -> ")[1].split(",")[0]
     assert split.local_search.split(": ")[1].startswith(decomposed + " -> ")
+    # "off" means no search, after a decomposition too.
+    unsearched = CoLocationModel.from_arrays(**arrays, local_search="off", decomposition="on")
+    solution = unsearched.solve().solution
+    assert "decomposition by site" in solution.verification and solution.local_search == ""
     assert split.objective == pytest.approx(searched.objective)
 
 

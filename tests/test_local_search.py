@@ -189,6 +189,72 @@ def test_a_search_stuck_in_small_neighbourhoods_goes_on_in_larger_ones(monkeypat
     assert "up to 1000 sites each" in grown_report.describe()
 
 
+class FakeClock:
+    """The search's clock: each neighbourhood solved takes one 'second'."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def scripted_search(monkeypatch, gains: bool, deadline: float | None):
+    """Run the search on 36 sites with a stub neighbourhood solve; returns what each solve
+    was given (sites, seconds), the report and the progress fractions."""
+    clock = FakeClock()
+    given: list[tuple[int, float]] = []
+
+    def solve(problem, plan, group, options, seconds, deadline):
+        given.append((len(group), seconds))
+        clock.now += 1.0
+        return gains
+
+    monkeypatch.setattr(local_search, "time", clock)
+    monkeypatch.setattr(local_search, "_improve_neighbourhood", solve)
+    monkeypatch.setattr(local_search, "NEIGHBOURHOOD_STEPS", ((6, 0.5), (12, 2.0)))
+    monkeypatch.setattr(local_search, "MAX_PASSES", 3)
+    model = random_partnership()  # 36 sites: 6 neighbourhoods of 6, or 3 of 12
+    fractions: list[float] = []
+    _, report = improve(
+        model.planning,
+        model.today_plan(),
+        model.options,
+        deadline,
+        lambda text, done: fractions.append(done),
+    )
+    return given, report, fractions
+
+
+def test_each_size_gets_its_seconds_and_at_most_max_passes(monkeypatch):
+    given, report, fractions = scripted_search(monkeypatch, gains=True, deadline=None)
+    # Every pass gains: MAX_PASSES passes of 6 sites (0.5 s each), then of 12 (2 s each).
+    sizes = [size for size, _ in given]
+    assert given[:18] == [(6, 0.5)] * 18
+    assert sizes[18:] == [12] * 9 and {seconds for _, seconds in given[18:]} == {2.0}
+    assert (report.passes, report.largest, report.neighbourhoods) == (6, 12, 27)
+    assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == 1.0
+
+
+def test_a_pass_that_gains_nothing_moves_to_the_next_size_at_once(monkeypatch):
+    given, report, _ = scripted_search(monkeypatch, gains=False, deadline=None)
+    assert given == [(6, 0.5)] * 6 + [(12, 2.0)] * 3
+    assert (report.passes, report.largest) == (2, 12)
+
+
+def test_the_deadline_stops_the_search_between_neighbourhoods(monkeypatch):
+    # Out of time as the first pass ends: no pass of the next size is started or reported.
+    given, report, fractions = scripted_search(monkeypatch, gains=False, deadline=6.0)
+    assert given == [(6, 0.5)] * 6
+    assert (report.passes, report.largest) == (1, 6)
+    assert "up to 6 sites each" in report.describe()
+    # Out of time two neighbourhoods into the second size.
+    given, report, fractions = scripted_search(monkeypatch, gains=False, deadline=8.0)
+    assert given == [(6, 0.5)] * 6 + [(12, 2.0)] * 2
+    assert (report.passes, report.neighbourhoods, report.largest) == (2, 8, 12)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
 def test_neighbourhoods_cover_every_site_once_and_follow_the_moves():
     # Two clusters of three sites; services may only move inside their cluster.
     cost = np.full((6, 6), np.inf)

@@ -300,9 +300,9 @@ class SolverSettings(_Strict):
     time_limit_seconds: float = Field(60.0, gt=0, le=TIME_LIMIT_SECONDS_MAX)
     mip_gap: float = Field(1e-4, ge=0.0, lt=1.0)
     threads: int | None = Field(None, ge=1, le=1024)
-    #: Improve today's plan neighbourhood by neighbourhood before the full solve; "auto" does
-    #: so for models of more than 3,000 allowed (service, site) pairs, where the full model
-    #: alone can stall at its root.
+    #: Improve today's plan (or the decomposition's) neighbourhood by neighbourhood before
+    #: the full solve; "auto" does so for models of more than 3,000 allowed (service, site)
+    #: pairs, where the full model alone can stall at its root; "off" never.
     local_search: Literal["auto", "on", "off"] = "auto"
     #: HiGHS's presolve: "auto" presolves except on a large dated model (over 200,000
     #: nonzeros), whose presolve cannot be stopped by the time limit.
@@ -313,7 +313,8 @@ class SolverSettings(_Strict):
     site_count_bound: Literal["auto", "on", "off"] = "auto"
     #: Decompose a large timeless model by site (column generation, then the master over
     #: whole-site patterns): a plan and a lower bound of its own. "auto" for timeless models
-    #: of more than 3,000 allowed pairs given 10 ms a pair, in place of the neighbourhood search.
+    #: of more than 3,000 allowed pairs given 10 ms a pair; the neighbourhood search then
+    #: starts from its plan.
     decomposition: Literal["auto", "on", "off"] = "auto"
 
 

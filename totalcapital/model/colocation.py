@@ -304,9 +304,9 @@ class CoLocationModel:
         reasons : sequence of str
             Infeasibility reasons the caller already found; raised with the core's own.
         local_search : {"auto", "on", "off"}
-            Improve today's plan neighbourhood by neighbourhood before the full solve
-            (:mod:`totalcapital.model.search`); "auto" does so for models of more than
-            3,000 allowed (service, site) pairs.
+            Improve today's plan (or the decomposition's) neighbourhood by neighbourhood
+            before the full solve (:mod:`totalcapital.model.search`); "auto" does so for
+            models of more than 3,000 allowed (service, site) pairs; "off" never.
         presolve : {"auto", "on", "off"}
             HiGHS's presolve; "auto" skips it on large dated models (see ``SolverOptions``).
         site_count_bound : {"auto", "on", "off"}
@@ -315,8 +315,9 @@ class CoLocationModel:
             models whose sites cost about the same to keep.
         decomposition : {"auto", "on", "off"}
             Decompose a timeless model by site (:mod:`totalcapital.model.decompose`) for a
-            plan and a bound of its own; "auto" does so, in place of the neighbourhood search,
-            above 3,000 allowed pairs when the time limit gives 10 ms a pair.
+            plan and a bound of its own; "auto" does so above 3,000 allowed pairs when the
+            time limit gives 10 ms a pair. The neighbourhood search then starts from the
+            decomposition's plan, not today's.
         started : float, optional
             ``time.perf_counter()`` when the model stage began (default now).
         epochs : dict, optional
@@ -424,8 +425,8 @@ class CoLocationModel:
         first improved neighbourhood by neighbourhood for up to 60% of the time left; the full
         model then gets the rest, starting from the improved plan, and its bound gives the gap.
         A model decomposed by site (see ``decomposition``) takes its plan from the
-        decomposition in those 60%, then improves it neighbourhood by neighbourhood for
-        :data:`POLISH_TIME_SHARE` of the time left.
+        decomposition in those 60%, then (unless ``local_search`` is "off") improves it
+        neighbourhood by neighbourhood for :data:`POLISH_TIME_SHARE` of the time left.
         Where sites cost about the same (see ``site_count_bound``), the fewest sites any plan
         keeps is proven first, in up to half the time left; the full model then has that row
         and starts from that plan, and the neighbourhood search is skipped.
@@ -487,17 +488,23 @@ class CoLocationModel:
             )
             if plan is not None and planning.cost(plan) < planning.cost(start):
                 start = plan  # checked rule by rule in price_and_branch
-            polish_deadline = None
-            if deadline is not None:
-                now = time.perf_counter()
-                polish_deadline = now + POLISH_TIME_SHARE * max(deadline - now, 0.0)
-            polishing = (1 - SEARCH_TIME_SHARE) * POLISH_TIME_SHARE
+            # Even when the decomposition found nothing better than today's plan, the search
+            # does more with the time than the whole model (half county, 60 s: a 31.7% gap
+            # against 59.3%).
+            polishing = 0.0
+            if options.local_search != "off":
+                polishing = (1 - SEARCH_TIME_SHARE) * POLISH_TIME_SHARE
+                polish_deadline = None
+                if deadline is not None:
+                    now = time.perf_counter()
+                    polish_deadline = now + POLISH_TIME_SHARE * max(deadline - now, 0.0)
 
-            def polished(text: str, done: float) -> None:
-                if progress is not None:
-                    progress(f"improving the plan, {text}", SEARCH_TIME_SHARE + polishing * done)
+                def polished(text: str, done: float) -> None:
+                    if progress is not None:
+                        fraction = SEARCH_TIME_SHARE + polishing * done
+                        progress(f"improving the plan, {text}", fraction)
 
-            start, search = improve(planning, start, options, polish_deadline, polished)
+                start, search = improve(planning, start, options, polish_deadline, polished)
             if progress is not None:
                 progress("whole model", SEARCH_TIME_SHARE + polishing)
         elif searching and dated and uses_search(options.local_search, planning):

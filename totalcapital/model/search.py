@@ -135,9 +135,11 @@ def improve(
         The solver, threads and gap; each neighbourhood gets the seconds its size has in
         :data:`NEIGHBOURHOOD_STEPS` and stops within :data:`NEIGHBOURHOOD_GAP`.
     deadline : float, optional
-        ``time.perf_counter()`` value after which no new neighbourhood is started.
+        ``time.perf_counter()`` value after which no new neighbourhood is started. Without
+        one the search ends only when the largest size gains nothing, which on thousands of
+        sites can take an hour (up to :data:`MAX_PASSES` passes of each size).
     progress : callable, optional
-        ``progress(text, fraction_done)`` after each neighbourhood.
+        ``progress(text, fraction_done)`` after each neighbourhood; the fraction never falls.
 
     Returns
     -------
@@ -146,16 +148,22 @@ def improve(
     started = time.perf_counter()
     plan = plan.copy()
     start_cost = problem.cost(plan)
-    solves = improved = passes = 0
+    solves = improved = passes = largest = 0
     step = passes_of_size = 0
-    while True:
+    reported = 0.0  # the fraction done never goes back, though each pass restarts the count
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    while not out_of_time():
         size, seconds = NEIGHBOURHOOD_STEPS[step]
         groups = neighbourhoods(problem, size, seed=passes)
         passes += 1
         passes_of_size += 1
+        largest = max(largest, size)
         gained = False
         for i, group in enumerate(groups):
-            if deadline is not None and time.perf_counter() >= deadline:
+            if out_of_time():
                 break
             solves += 1
             if _improve_neighbourhood(problem, plan, group, options, seconds, deadline):
@@ -165,8 +173,9 @@ def improve(
                 done = (i + 1) / len(groups)
                 if deadline is not None:
                     done = max(done, (time.perf_counter() - started) / (deadline - started))
+                reported = max(reported, min(done, 1.0))
                 text = f"neighbourhood {i + 1}/{len(groups)}, pass {passes}, {size} sites each"
-                progress(text, min(done, 1.0))
+                progress(text, reported)
         else:
             if gained and passes_of_size < MAX_PASSES:
                 continue
@@ -183,7 +192,7 @@ def improve(
         improved,
         passes,
         time.perf_counter() - started,
-        NEIGHBOURHOOD_STEPS[step][0],
+        largest,
     )
     log.info(
         "Neighbourhood search on '%s': %s in %.1f s",
