@@ -56,7 +56,7 @@ __all__ = ["CoLocationModel", "Solution"]
 #: After a decomposition, the neighbourhood search improves its plan with this share of the
 #: time then left; the whole model gets the rest. The plan over whole-site patterns can
 #: often be improved by moving services among several sites at once (synthetic counties in
-#: ten minutes: £782.3m to £780.5m on 2,000 sites; in 60 s, £244.8m to £242.4m on 500).
+#: ten minutes: £782.8m to £779.4m on 2,000 sites; in 60 s, £244.8m to £242.4m on 500).
 POLISH_TIME_SHARE = 0.5
 #: A large dated model first plans its timeless twin with this share of the time, then the
 #: timing of that plan with the next share; the whole model gets the rest.
