@@ -660,6 +660,34 @@ def test_the_fewest_sites_row_keeps_the_cheapest_plan(setting):
     assert counted == (setting == "on")
 
 
+def test_the_lp_with_the_fewest_sites_row_proves_a_plan_of_its_cost():
+    from totalcapital.model import Plan
+    from totalcapital.model.solve import CountRowProof, SolverOptions, proven_by_relaxation
+
+    model = line_of_four("off")
+    best = model.solution.plan  # {A,C}: 22.1
+    worse = Plan(np.array([[False], [True], [True], [False]]), np.array([[1], [1], [2], [2]]))
+    assert model.planning.cost(worse) == pytest.approx(22.3)
+    options = SolverOptions()
+    # The count's bound rises from 0.4 (k = 1) to 1.5 (k = 2): the LP of k = 1 is dropped.
+    proof = CountRowProof(model.formulation, model.arrays, options, None)
+    proof.offer(0.4)
+    proof.offer(1.5)
+    proof.offer(1.2)  # no rise: nothing new started
+    relaxed = proof.run_for(2)
+    assert proof.run_for(1) is None and len(proof._threads) == 2
+    assert relaxed.objective == pytest.approx(22.1)
+    proven = proven_by_relaxation(model.formulation, best, relaxed, options)
+    assert proven.status == "optimal" and proven.check.objective == pytest.approx(22.1)
+    assert "fewest-sites row" in proven.notes[0]
+    assert proven_by_relaxation(model.formulation, worse, relaxed, options) is None
+    # A bound no higher than the sites locked open (none here: k = 0) starts nothing.
+    idle = CountRowProof(model.formulation, model.arrays, options, None)
+    idle.offer(-0.5)
+    assert idle.run_for(0) is None and not idle._threads
+    proof.stop()
+
+
 def test_a_fewest_sites_bound_no_higher_than_the_locked_sites_is_dropped():
     # B and C locked open already cover d1-d3: the count proves 2, which the locks say anyway.
     solution = line_of_four("on", open_lower=np.array([0, 1, 1, 0])).solution

@@ -99,6 +99,8 @@ def test_the_fewest_fire_stations_are_proven_as_the_readme_says(tmp_path):
     kept = len(result.sites) - sold
     assert (result.solve["status"], result.solve["gap"]) == ("optimal", 0.0)
     assert f"every plan keeps at least {kept} sites (proven least" in result.solve["verification"]
+    # The money model's LP with that row, run beside the count, proved the plan (no MIP).
+    assert "proven by the LP relaxation with the fewest-sites row" in result.solve["verification"]
     assert f"proves it: **{kept}** stations" in README
     assert f"({sold} sold, each crew merged" in README
     # Everyone covered within 10 minutes today still is.

@@ -28,12 +28,14 @@ from .problem import CoverageRequirement, Plan, PlanningProblem, SideConstraint
 from .search import SEARCH_TIME_SHARE, SearchReport, improve, restricted_to, uses_search
 from .solve import (
     COUNT_BOUND_TIME_SHARE,
+    CountRowProof,
     LpArrays,
     SiteCountBound,
     SolverOptions,
     SolverRun,
     VerifiedPlan,
     fewest_sites,
+    proven_by_relaxation,
     solve_verified,
     uses_count_bound,
     with_bound,
@@ -453,14 +455,23 @@ class CoLocationModel:
             start = None
         search = None
         dated = planning.n_epochs > 1
-        arrays, counted = self.arrays, None
+        arrays, counted, proven = self.arrays, None, None
         if uses_count_bound(options.site_count_bound, planning):
             if progress is not None:
                 progress("the fewest sites any plan keeps", 0.0)
             count_deadline = None
             if deadline is not None:
                 count_deadline = started + COUNT_BOUND_TIME_SHARE * max(deadline - started, 0.0)
-            counted = fewest_sites(self.formulation, arrays, options, count_deadline)
+            relaxation = None
+            if options.solver == "highs":
+                relaxation = CountRowProof(self.formulation, arrays, options, deadline)
+            counted = fewest_sites(
+                self.formulation,
+                arrays,
+                options,
+                count_deadline,
+                None if relaxation is None else relaxation.offer,
+            )
             if counted is not None:
                 arrays = with_site_count_row(self.formulation, arrays, counted.fewest)
                 plan = counted.plan
@@ -468,6 +479,11 @@ class CoLocationModel:
                     start is None or planning.cost(plan) < planning.cost(start)
                 ):
                     start = plan
+                    if relaxation is not None:
+                        relaxed = relaxation.run_for(counted.fewest)
+                        proven = proven_by_relaxation(self.formulation, plan, relaxed, options)
+            if relaxation is not None:
+                relaxation.stop()
         # A fewest-sites plan is start enough: the search's time goes to the proof instead.
         searching = start is not None and (counted is None or counted.plan is None)
         split = None
@@ -521,7 +537,10 @@ class CoLocationModel:
             start, search = improve(planning, start, options, search_deadline, searched)
             if progress is not None:
                 progress("whole model", share)
-        outcome = solve_verified(self.formulation, options, start, deadline, arrays)
+        if proven is not None:
+            outcome = proven  # the money model's MIP would only repeat its root LP
+        else:
+            outcome = solve_verified(self.formulation, options, start, deadline, arrays)
         seconds = time.perf_counter() - started
         if isinstance(outcome, SolverRun):
             self._raise_for(outcome)

@@ -23,8 +23,9 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -310,12 +311,16 @@ def run_solver(
     start: np.ndarray | None = None,
     integral_objective: bool = False,
     presolve: bool = True,
+    on_bound: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SolverRun:
     """Solve ``arrays`` with ``"highs"`` or ``"cbc"`` and return the solver's honest status.
 
     With ``integral_objective`` (every plan's cost an integer number of £) a plan within £1 of
     the bound is optimal, so the solver may stop there. ``start`` (column values) is offered as
-    a starting plan; a start that breaks a rule is simply not used.
+    a starting plan; a start that breaks a rule is simply not used. With HiGHS,
+    ``on_bound(bound)`` hears a MIP's dual bound (in the solver's units) as it rises, and
+    ``stop``, once set, interrupts an LP's simplex.
 
     Raises
     ------
@@ -324,7 +329,9 @@ def run_solver(
     """
     abs_gap = INTEGRAL_ABS_GAP / arrays.objective_scale if integral_objective else None
     if solver == "highs":
-        return _run_highs(arrays, time_limit, mip_gap, abs_gap, threads, start, presolve)
+        return _run_highs(
+            arrays, time_limit, mip_gap, abs_gap, threads, start, presolve, on_bound, stop
+        )
     if solver == "cbc":
         return _run_cbc(arrays, time_limit, mip_gap, abs_gap, threads, start)
     raise SolverError(f"solver: expected 'highs' or 'cbc', found '{solver}'")
@@ -338,11 +345,22 @@ def _run_highs(
     threads: int | None,
     start: np.ndarray | None,
     presolve: bool = True,
+    on_bound: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> SolverRun:
     import highspy
 
     started = time.perf_counter()
     highs = _highs_with_model(arrays)
+    if on_bound is not None:
+        highs.cbMipInterrupt.subscribe(lambda event: on_bound(event.data_out.mip_dual_bound))
+    if stop is not None:
+
+        def interrupt(event) -> None:
+            if stop.is_set():
+                event.data_in.user_interrupt = True
+
+        highs.cbSimplexInterrupt.subscribe(interrupt)
     if not presolve:
         highs.setOptionValue("presolve", "off")
     # A fixed seed keeps runs identical; HiGHS' MIP search is deterministic for a fixed seed.
@@ -543,6 +561,7 @@ def fewest_sites(
     arrays: LpArrays,
     options: SolverOptions,
     deadline: float | None,
+    on_bound: Callable[[float], None] | None = None,
 ) -> SiteCountBound | None:
     """Solve the same rows for the fewest open sites; None when nothing useful was proven.
 
@@ -553,7 +572,8 @@ def fewest_sites(
     cost the same, the row lifts the money model's root bound to the optimum.
 
     No start is offered: today's plan keeps every site, the worst count there is. A bound no
-    higher than the sites locked open says nothing, and is dropped.
+    higher than the sites locked open says nothing, and is dropped. ``on_bound(bound)``
+    hears the count's bound as it rises (see :class:`CountRowProof`).
     """
     started = time.perf_counter()
     limit = _time_for_a_call(arrays, deadline)
@@ -564,7 +584,9 @@ def fewest_sites(
     cost[columns] = 1.0
     counting = replace(arrays, cost=cost, objective_scale=1.0)
     presolve = options.presolve_on(False, arrays.rows.nnz)
-    run = run_solver(counting, options.solver, limit, 0.0, options.threads, None, True, presolve)
+    run = run_solver(
+        counting, options.solver, limit, 0.0, options.threads, None, True, presolve, on_bound
+    )
     if not math.isfinite(run.best_bound) or run.status == "infeasible":
         return None
     fewest = math.ceil(run.best_bound - 1e-6)
@@ -625,6 +647,90 @@ def with_site_count_row(formulation: Formulation, arrays: LpArrays, fewest: int)
     )
 
 
+class CountRowProof:
+    """The money model's LP relaxation with the row ``sum(open) >= k``, solved in a second
+    thread as soon as the count model's bound reaches ``k``, while the count model goes on to
+    find a plan of that many sites.
+
+    Where sites cost the same, that LP's value is the cheapest plan's cost (England's fire
+    stations: the money model's root bound is its optimum), so a plan of that cost is proven
+    optimal without the money model's MIP, and the LP's seconds overlap the count model's
+    last ones (on England the count's bound reaches its final whole number at about half its
+    time). HiGHS releases Python's lock while it solves, so the two run on two cores. Each
+    rise of ``k`` interrupts the LP of the last and starts another.
+    """
+
+    def __init__(
+        self,
+        formulation: Formulation,
+        arrays: LpArrays,
+        options: SolverOptions,
+        deadline: float | None,
+    ):
+        self.formulation, self.arrays, self.options, self.deadline = (
+            formulation,
+            arrays,
+            options,
+            deadline,
+        )
+        columns = _open_columns(formulation, arrays)
+        self.locked_open = int((arrays.lower[columns] >= 1).sum())
+        self.k: int | None = None
+        self.run: SolverRun | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def offer(self, bound: float) -> None:
+        """The count model's bound now (called from HiGHS's callback, so it never waits)."""
+        if not math.isfinite(bound):
+            return
+        k = math.ceil(bound - 1e-6)
+        with self._lock:
+            if k <= self.locked_open or (self.k is not None and k <= self.k):
+                return
+            self._stop.set()  # the last k's LP: interrupted, its result dropped
+            self.k, self.run, self._stop = k, None, threading.Event()
+            thread = threading.Thread(target=self._solve, args=(k, self._stop), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _solve(self, k: int, stop: threading.Event) -> None:
+        arrays = with_site_count_row(self.formulation, self.arrays, k)
+        relaxed = replace(arrays, integer=np.zeros_like(arrays.integer))
+        limit = None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.0)
+        presolve = self.options.presolve_on(False, arrays.rows.nnz)
+        try:
+            run = run_solver(relaxed, "highs", limit, None, 1, None, False, presolve, stop=stop)
+        except SolverError as error:  # no proof then: the money model's MIP gives it
+            log.debug("The LP with the fewest-sites row failed: %s", error)
+            return
+        if not stop.is_set():
+            self.run = run
+
+    def run_for(self, k: int) -> SolverRun | None:
+        """The LP's run with the row for ``k`` (waiting for it), or None when no such LP was
+        started or it did not end optimal."""
+        with self._lock:
+            started = self.k == k and bool(self._threads)
+            thread = self._threads[-1] if started else None
+        if thread is None:
+            return None
+        thread.join()
+        run = self.run
+        if run is None or run.status != "optimal" or not math.isfinite(run.objective):
+            return None
+        return run
+
+    def stop(self) -> None:
+        """Interrupt any LP still running, and wait for the threads."""
+        with self._lock:
+            self._stop.set()
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join()
+
+
 # --------------------------------------------------------------------------- verified solve
 
 
@@ -673,6 +779,27 @@ def with_bound(
         status = "optimal"
     note = f"the bound is the decomposition's (£{bound / 1e6:,.1f}m), higher than the solver's"
     return replace(outcome, run=run, gap=gap, status=status, notes=(*outcome.notes, note))
+
+
+def proven_by_relaxation(
+    formulation: Formulation, plan: Plan, relaxed: SolverRun | None, options: SolverOptions
+) -> VerifiedPlan | None:
+    """``plan`` proven optimal by the value of ``relaxed``, an LP relaxation of the model with
+    valid rows only, or None when that value does not prove it."""
+    problem = formulation.problem
+    if relaxed is None or relaxed.status != "optimal":
+        return None
+    bound, seconds = relaxed.objective, relaxed.seconds
+    check = problem.check(plan)
+    if not check.holds or not math.isfinite(bound):
+        return None
+    gap = relative_gap(check.objective, bound)
+    if not _proves(gap, check.objective, bound, options.mip_gap, problem.integral_objective):
+        return None
+    words = "Optimal (the LP relaxation with the fewest-sites row)"
+    run = SolverRun("optimal", words, True, check.objective, bound, seconds)
+    note = "proven by the LP relaxation with the fewest-sites row, whose value is the plan's cost"
+    return VerifiedPlan(plan, check, run, "optimal", max(gap, 0.0), (note,))
 
 
 def plan_of_run(formulation: Formulation, arrays: LpArrays, run: SolverRun) -> Plan | None:
