@@ -669,17 +669,23 @@ def test_the_lp_with_the_fewest_sites_row_proves_a_plan_of_its_cost():
     worse = Plan(np.array([[False], [True], [True], [False]]), np.array([[1], [1], [2], [2]]))
     assert model.planning.cost(worse) == pytest.approx(22.3)
     options = SolverOptions()
-    # The count's bound rises from 0.4 (k = 1) to 1.5 (k = 2): the LP of k = 1 is dropped.
+    # The count's bound rises from 0.4 (k = 1) to 2.5 (k = 3, not a true bound here, to see
+    # the row at work): the LP of k = 1 is dropped, and k = 3's value is three sites' worth.
+    rising = CountRowProof(model.formulation, model.arrays, options, None)
+    rising.offer(0.4)
+    rising.offer(2.5)
+    rising.offer(2.2)  # no rise: nothing new started
+    assert rising.run_for(1) is None and len(rising._threads) == 2
+    assert rising.run_for(3).objective == pytest.approx(31.1)
+    rising.stop()
+    # The true bound, k = 2: the LP's value is the optimum, which proves {A,C} and not {B,C}.
     proof = CountRowProof(model.formulation, model.arrays, options, None)
-    proof.offer(0.4)
     proof.offer(1.5)
-    proof.offer(1.2)  # no rise: nothing new started
     relaxed = proof.run_for(2)
-    assert proof.run_for(1) is None and len(proof._threads) == 2
     assert relaxed.objective == pytest.approx(22.1)
     proven = proven_by_relaxation(model.formulation, best, relaxed, options)
     assert proven.status == "optimal" and proven.check.objective == pytest.approx(22.1)
-    assert "fewest-sites row" in proven.notes[0]
+    assert proven.gap == 0.0 and "fewest-sites row" in proven.notes[0]
     assert proven_by_relaxation(model.formulation, worse, relaxed, options) is None
     # A bound no higher than the sites locked open (none here: k = 0) starts nothing.
     idle = CountRowProof(model.formulation, model.arrays, options, None)

@@ -431,7 +431,10 @@ class CoLocationModel:
         neighbourhood by neighbourhood for :data:`POLISH_TIME_SHARE` of the time left.
         Where sites cost about the same (see ``site_count_bound``), the fewest sites any plan
         keeps is proven first, in up to half the time left; the full model then has that row
-        and starts from that plan, and the neighbourhood search is skipped.
+        and starts from that plan, and the neighbourhood search is skipped. With HiGHS the full
+        model's LP relaxation with that row is solved meanwhile in a second thread (see
+        :class:`~totalcapital.model.solve.CountRowProof`); a plan costing what it says is
+        proven without the full model's MIP.
 
         Parameters
         ----------
@@ -465,25 +468,28 @@ class CoLocationModel:
             relaxation = None
             if options.solver == "highs":
                 relaxation = CountRowProof(self.formulation, arrays, options, deadline)
-            counted = fewest_sites(
-                self.formulation,
-                arrays,
-                options,
-                count_deadline,
-                None if relaxation is None else relaxation.offer,
-            )
-            if counted is not None:
-                arrays = with_site_count_row(self.formulation, arrays, counted.fewest)
-                plan = counted.plan
-                if plan is not None and (
-                    start is None or planning.cost(plan) < planning.cost(start)
-                ):
-                    start = plan
-                    if relaxation is not None:
-                        relaxed = relaxation.run_for(counted.fewest)
-                        proven = proven_by_relaxation(self.formulation, plan, relaxed, options)
-            if relaxation is not None:
-                relaxation.stop()
+            try:
+                counted = fewest_sites(
+                    self.formulation,
+                    arrays,
+                    options,
+                    count_deadline,
+                    None if relaxation is None else relaxation.offer,
+                )
+                if counted is not None:
+                    arrays = with_site_count_row(self.formulation, arrays, counted.fewest)
+                    plan = counted.plan
+                    if plan is not None and (
+                        start is None or planning.cost(plan) < planning.cost(start)
+                    ):
+                        start = plan
+                        # Only a plan of exactly k sites can cost what the LP says.
+                        if relaxation is not None and counted.proven:
+                            relaxed = relaxation.run_for(counted.fewest)
+                            proven = proven_by_relaxation(self.formulation, plan, relaxed, options)
+            finally:
+                if relaxation is not None:
+                    relaxation.stop()
         # A fewest-sites plan is start enough: the search's time goes to the proof instead.
         searching = start is not None and (counted is None or counted.plan is None)
         split = None

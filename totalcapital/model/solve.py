@@ -352,8 +352,18 @@ def _run_highs(
 
     started = time.perf_counter()
     highs = _highs_with_model(arrays)
+    # HiGHS swallows what a callback raises (Ctrl-C included): keep it, stop, raise it after.
+    raised: list[BaseException] = []
     if on_bound is not None:
-        highs.cbMipInterrupt.subscribe(lambda event: on_bound(event.data_out.mip_dual_bound))
+
+        def hear(event) -> None:
+            try:
+                on_bound(event.data_out.mip_dual_bound)
+            except BaseException as error:
+                raised.append(error)
+                event.data_in.user_interrupt = True
+
+        highs.cbMipInterrupt.subscribe(hear)
     if stop is not None:
 
         def interrupt(event) -> None:
@@ -380,6 +390,8 @@ def _run_highs(
         remaining = time_limit - (time.perf_counter() - started)
         highs.setOptionValue("time_limit", max(remaining, MIN_SOLVER_SECONDS))  # a new object
     highs.run()
+    if raised:
+        raise raised[0]
     seconds = time.perf_counter() - started
     model_status = highs.getModelStatus()
     words = highs.modelStatusToString(model_status)
@@ -676,7 +688,7 @@ class CountRowProof:
         columns = _open_columns(formulation, arrays)
         self.locked_open = int((arrays.lower[columns] >= 1).sum())
         self.k: int | None = None
-        self.run: SolverRun | None = None
+        self._runs: dict[int, SolverRun] = {}  # by k: an old k's LP may end late
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -690,12 +702,15 @@ class CountRowProof:
             if k <= self.locked_open or (self.k is not None and k <= self.k):
                 return
             self._stop.set()  # the last k's LP: interrupted, its result dropped
-            self.k, self.run, self._stop = k, None, threading.Event()
+            self.k, self._stop = k, threading.Event()
             thread = threading.Thread(target=self._solve, args=(k, self._stop), daemon=True)
             self._threads.append(thread)
             thread.start()
 
     def _solve(self, k: int, stop: threading.Event) -> None:
+        # One thread of HiGHS's own: each Python thread gets its own HiGHS scheduler, so this
+        # does not clash with the count model's (in the calling thread, a different thread
+        # count than the first run's is an error).
         arrays = with_site_count_row(self.formulation, self.arrays, k)
         relaxed = replace(arrays, integer=np.zeros_like(arrays.integer))
         limit = None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.0)
@@ -705,8 +720,9 @@ class CountRowProof:
         except SolverError as error:  # no proof then: the money model's MIP gives it
             log.debug("The LP with the fewest-sites row failed: %s", error)
             return
-        if not stop.is_set():
-            self.run = run
+        with self._lock:
+            if not stop.is_set():
+                self._runs[k] = run
 
     def run_for(self, k: int) -> SolverRun | None:
         """The LP's run with the row for ``k`` (waiting for it), or None when no such LP was
@@ -716,8 +732,8 @@ class CountRowProof:
             thread = self._threads[-1] if started else None
         if thread is None:
             return None
-        thread.join()
-        run = self.run
+        thread.join(None if self.deadline is None else max(self.deadline - time.perf_counter(), 0))
+        run = self._runs.get(k)
         if run is None or run.status != "optimal" or not math.isfinite(run.objective):
             return None
         return run
@@ -799,7 +815,8 @@ def proven_by_relaxation(
     words = "Optimal (the LP relaxation with the fewest-sites row)"
     run = SolverRun("optimal", words, True, check.objective, bound, seconds)
     note = "proven by the LP relaxation with the fewest-sites row, whose value is the plan's cost"
-    return VerifiedPlan(plan, check, run, "optimal", max(gap, 0.0), (note,))
+    gap = 0.0 if gap <= PROVEN_GAP_TOLERANCE else gap
+    return VerifiedPlan(plan, check, run, "optimal", gap, (note,))
 
 
 def plan_of_run(formulation: Formulation, arrays: LpArrays, run: SolverRun) -> Plan | None:
