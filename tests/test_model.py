@@ -694,6 +694,32 @@ def test_the_lp_with_the_fewest_sites_row_proves_a_plan_of_its_cost():
     proof.stop()
 
 
+def test_a_mip_reports_its_bound_and_what_the_listener_raises_is_not_lost():
+    from totalcapital.model.solve import run_solver
+
+    rng = np.random.default_rng(0)
+    n = 60
+    model = CoLocationModel.from_arrays(
+        np.full(n, 100.0), np.full(n, 3.0), np.ones(n), rng.uniform(0, 1, (n, n))
+    )
+    heard: list[float] = []
+    run = run_solver(model.arrays, "highs", 30, 0.0, None, None, False, True, heard.append)
+    finite = [b * model.arrays.objective_scale for b in heard if np.isfinite(b)]
+    # The bound as it rises, in the solver's units, up to the final one.
+    assert run.status == "optimal" and len(finite) > 1
+    assert finite == sorted(finite) and finite[-1] <= run.best_bound * (1 + 1e-9)
+
+    class Listener(Exception):
+        pass
+
+    def listener(bound: float) -> None:
+        raise Listener(bound)
+
+    # HiGHS would swallow it inside its callback; the run stops and it is raised after.
+    with pytest.raises(Listener):
+        run_solver(model.arrays, "highs", 30, 0.0, None, None, False, True, listener)
+
+
 def test_a_fewest_sites_bound_no_higher_than_the_locked_sites_is_dropped():
     # B and C locked open already cover d1-d3: the count proves 2, which the locks say anyway.
     solution = line_of_four("on", open_lower=np.array([0, 1, 1, 0])).solution
