@@ -153,13 +153,26 @@ class Solution:
     epoch_labels: tuple[str, ...] = ("",)
 
 
-def _share_of_time_left(deadline: float | None) -> float | None:
-    """When a first stage (search or decomposition) must end: :data:`SEARCH_TIME_SHARE` of
-    what is left now, since a fewest-sites model that proved nothing may have used some."""
+def _share_of_time_left(deadline: float | None, share: float = SEARCH_TIME_SHARE) -> float | None:
+    """When a stage must end that may take ``share`` of what is left now (by default a first
+    stage, search or decomposition, since a fewest-sites model that proved nothing may have
+    used some)."""
     if deadline is None:
         return None
     now = time.perf_counter()
-    return now + SEARCH_TIME_SHARE * max(deadline - now, 0.0)
+    return now + share * max(deadline - now, 0.0)
+
+
+def _search_progress(
+    progress: Callable[[str, float], None] | None, begin: float, share: float
+) -> Callable[[str, float], None]:
+    """The search's ``progress(text, done)`` as the model's: from ``begin``, ``share`` wide."""
+
+    def searched(text: str, done: float) -> None:
+        if progress is not None:
+            progress(f"improving the plan, {text}", begin + share * done)
+
+    return searched
 
 
 class CoLocationModel:
@@ -516,16 +529,8 @@ class CoLocationModel:
             polishing = 0.0
             if options.local_search != "off":
                 polishing = (1 - SEARCH_TIME_SHARE) * POLISH_TIME_SHARE
-                polish_deadline = None
-                if deadline is not None:
-                    now = time.perf_counter()
-                    polish_deadline = now + POLISH_TIME_SHARE * max(deadline - now, 0.0)
-
-                def polished(text: str, done: float) -> None:
-                    if progress is not None:
-                        fraction = SEARCH_TIME_SHARE + polishing * done
-                        progress(f"improving the plan, {text}", fraction)
-
+                polish_deadline = _share_of_time_left(deadline, POLISH_TIME_SHARE)
+                polished = _search_progress(progress, SEARCH_TIME_SHARE, polishing)
                 start, search = improve(planning, start, options, polish_deadline, polished)
             if progress is not None:
                 progress("whole model", SEARCH_TIME_SHARE + polishing)
@@ -535,11 +540,7 @@ class CoLocationModel:
         elif searching and uses_search(options.local_search, planning):
             search_deadline = _share_of_time_left(deadline)
             share = SEARCH_TIME_SHARE if deadline is not None else 0.9
-
-            def searched(text: str, done: float) -> None:
-                if progress is not None:
-                    progress(f"improving the plan, {text}", share * done)
-
+            searched = _search_progress(progress, 0.0, share)
             start, search = improve(planning, start, options, search_deadline, searched)
             if progress is not None:
                 progress("whole model", share)

@@ -558,6 +558,11 @@ def _open_columns(formulation: Formulation, arrays: LpArrays) -> np.ndarray:
     return np.unique(columns[columns >= 0])
 
 
+def _locked_open(formulation: Formulation, arrays: LpArrays) -> int:
+    """Sites no plan may close: a count bound no higher than this says nothing."""
+    return int((arrays.lower[_open_columns(formulation, arrays)] >= 1).sum())
+
+
 def _time_for_a_call(arrays: LpArrays, deadline: float | None) -> float | None:
     """Seconds a solver call may take before ``deadline`` (None: no limit), or 0.0 when too
     little is left for HiGHS's set-up, so the call would overrun the limit."""
@@ -602,8 +607,7 @@ def fewest_sites(
     if not math.isfinite(run.best_bound) or run.status == "infeasible":
         return None
     fewest = math.ceil(run.best_bound - 1e-6)
-    locked_open = int((arrays.lower[columns] >= 1).sum())
-    if fewest <= locked_open:
+    if fewest <= _locked_open(formulation, arrays):
         return None
     plan = plan_of_run(formulation, counting, run) if run.has_solution else None
     if plan is not None and not formulation.problem.check(plan).holds:
@@ -679,14 +683,11 @@ class CountRowProof:
         options: SolverOptions,
         deadline: float | None,
     ):
-        self.formulation, self.arrays, self.options, self.deadline = (
-            formulation,
-            arrays,
-            options,
-            deadline,
-        )
-        columns = _open_columns(formulation, arrays)
-        self.locked_open = int((arrays.lower[columns] >= 1).sum())
+        self.formulation = formulation
+        self.arrays = arrays
+        self.options = options
+        self.deadline = deadline
+        self.locked_open = _locked_open(formulation, arrays)
         self.k: int | None = None
         self._runs: dict[int, SolverRun] = {}  # by k: an old k's LP may end late
         self._threads: list[threading.Thread] = []
@@ -725,18 +726,15 @@ class CountRowProof:
                 self._runs[k] = run
 
     def run_for(self, k: int) -> SolverRun | None:
-        """The LP's run with the row for ``k`` (waiting for it), or None when no such LP was
-        started or it did not end optimal."""
+        """The LP's run with the row for ``k`` (waiting for it, up to the deadline), or None
+        when no such LP was started or it ended without a run."""
         with self._lock:
             started = self.k == k and bool(self._threads)
             thread = self._threads[-1] if started else None
         if thread is None:
             return None
         thread.join(None if self.deadline is None else max(self.deadline - time.perf_counter(), 0))
-        run = self._runs.get(k)
-        if run is None or run.status != "optimal" or not math.isfinite(run.objective):
-            return None
-        return run
+        return self._runs.get(k)
 
     def stop(self) -> None:
         """Interrupt any LP still running, and wait for the threads."""
