@@ -54,6 +54,35 @@ def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule(maste
     assert decomposed >= 60 and converged == decomposed and tight >= 10
 
 
+def test_smoothed_prices_change_the_path_not_the_bound(monkeypatch):
+    """The Dantzig-Wolfe bound is one LP's value: priced at the master's own prices or part of
+    the way back to the best bound's, the columns must end at the same bound."""
+    ends: dict[float, list[tuple[float, int]]] = {}
+    for smoothing in (0.0, 0.5):
+        monkeypatch.setattr(decompose, "SMOOTHING", smoothing)
+        ends[smoothing] = []
+        for seed in range(60):
+            arrays = random_estate(seed)
+            if enumerate_best(arrays) is None:
+                continue
+            model = CoLocationModel.from_arrays(**arrays)
+            start = model.planning.today_plan()
+            if start is None or not model.planning.check(start).holds:
+                continue
+            split = SiteBlocks.of(model.formulation, model.arrays)
+            _, report = price_and_branch(
+                model.formulation, model.arrays, split, start, SolverOptions(), None
+            )
+            assert report.converged, f"seed {seed}"
+            ends[smoothing].append((report.bound, report.rounds))
+    plain, smoothed = ends[0.0], ends[0.5]
+    assert len(plain) >= 25
+    for (a, _), (b, _) in zip(plain, smoothed, strict=True):
+        assert a == pytest.approx(b, rel=1e-6, abs=1e-3)
+    # The smoothing did act: some estates took a different number of rounds.
+    assert any(ra != rb for (_, ra), (_, rb) in zip(plain, smoothed, strict=True))
+
+
 def test_the_whole_run_with_decomposition_on_agrees_with_enumeration():
     agreed = 0
     for seed in range(150, 200):
