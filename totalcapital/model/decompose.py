@@ -13,7 +13,9 @@ space has to be rounded down. For any row prices ``y``::
 is a lower bound on every plan's cost, so every round gives a valid bound, and once no pattern
 prices out it is the Dantzig-Wolfe bound (the master LP's value). The blocks are priced at
 smoothed prices, between the master's and those of the best bound so far (Wentges): the
-master's own prices swing from round to round while the bound lags behind them. The master
+master's own prices swing from round to round while the bound lags behind them (the first
+round, with no bound yet, prices at the master's; a round whose patterns none price out at
+the master's prices prices there too, before convergence is declared). The master
 over the patterns found, solved with whole patterns only, gives a plan ("price and branch");
 like every plan it is checked rule by rule before it is used.
 
@@ -45,7 +47,8 @@ KNAPSACK_UNITS = 4_000
 #: Under ``decomposition="auto"``: timeless models with more allowed pairs than this (below
 #: it the whole model solves quickly) and a time limit of at least AUTO_SECONDS_PER_PAIR per
 #: pair. Column generation's time grows faster than the pairs (synthetic counties, measured:
-#: 2 s to converge at 4,006 pairs, 35 s at 15,289, about 250 s at 56,436); with less time
+#: 2 s to converge at 4,006 pairs, 35 s at 15,289, about 330 s at 56,436, before smoothing;
+#: smoothed, 3 s and 244 s); with less time
 #: than this the neighbourhood search gave the better plan (15,289 pairs in 60 s: 17.6%
 #: against 21.7%), with more the decomposition did (56,436 pairs in 600 s: 1.7% against 19.4%).
 AUTO_MIN_PAIRS = 3_000
@@ -54,8 +57,9 @@ AUTO_SECONDS_PER_PAIR = 0.01
 CONVERGED_GAP = 1e-6
 #: Smoothed prices (Wentges): each round prices the blocks at this share of the way from the
 #: master LP's prices back to those of the best bound so far. On the county (2,000 sites) the
-#: columns then converged in 235 s against 328 s (34 rounds against 29, but fewer columns
-#: early, so a smaller master LP each round); on the quarter county, 3.1 s against 2.1 s.
+#: columns then converged in 244 s against 328 s, two runs side by side (34 rounds against
+#: 29, but fewer columns early, so a smaller master LP: late rounds took 11 s against 16 s);
+#: on the quarter county, 3.1 s against 2.1 s.
 SMOOTHING = 0.5
 #: Share of the decomposition's time kept for the master over whole patterns (the columns may
 #: take the rest; converged, they leave it all to the master). On the county, 360 s of it:
@@ -640,19 +644,21 @@ def price_and_branch(
         # Smoothing: price part of the way back towards the prices of the best bound so far.
         # Patterns found there still join the master on their own reduced cost at its prices;
         # a round where none does ("mis-pricing") prices at the master's prices as well.
-        smoothed = center is not None
+        smoothed = center is not None and SMOOTHING > 0
         added = round_at(SMOOTHING * center + (1 - SMOOTHING) * out if smoothed else out)
-        if added == 0 and smoothed:
+        mispriced = added == 0 and smoothed
+        if mispriced:
             added = round_at(out)
-        if added is None:
-            break
-        rounds += 1
         if math.isfinite(center_value):
             # A margin for floating-point sums: the bound must never exceed the truth.
             bound = max(bound, (center_value - 1e-9 * max(1.0, abs(center_value))) * scale)
+        if added is None:
+            break
+        rounds += 1
         log.debug(
-            "Decomposition round %d at %.1f s: master %.6g, bound %.6g, %d patterns added",
+            "Decomposition round %d at %.1f s: master %.6g, bound %.6g, %d patterns added%s",
             rounds, time.perf_counter() - started, master_value, bound, added,
+            " (mis-priced: priced again at the master's prices)" if mispriced else "",
         )  # fmt: skip
         # Done when nothing new prices out, or when the bound meets the master's value: the last
         # rounds then add a column each for nothing (the LP's tolerances).
