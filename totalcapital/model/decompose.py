@@ -14,8 +14,9 @@ is a lower bound on every plan's cost, so every round gives a valid bound, and o
 prices out it is the Dantzig-Wolfe bound (the master LP's value). The blocks are priced at
 smoothed prices, between the master's and those of the best bound so far (Wentges): the
 master's own prices swing from round to round while the bound lags behind them (the first
-round, with no bound yet, prices at the master's; a round whose patterns none price out at
-the master's prices prices there too, before convergence is declared). The master
+round, with no bound yet, prices at the master's prices; a round in which no pattern found
+prices out at the master's prices is priced at those as well, before convergence is
+declared). The master
 over the patterns found, solved with whole patterns only, gives a plan ("price and branch");
 like every plan it is checked rule by rule before it is used.
 
@@ -576,6 +577,12 @@ def price_and_branch(
             set_time_left(master, columns_end - time.perf_counter(), mip=False)
         master.run()
 
+    def reduced_at(y_link: np.ndarray) -> np.ndarray:
+        """Every column's reduced cost under these prices on the linking rows."""
+        y = np.zeros(rows.shape[0])
+        y[link] = y_link
+        return arrays.cost - rows.T @ y
+
     def priced_at(y_link: np.ndarray) -> tuple[list, float, np.ndarray] | None:
         """Each block's cheapest pattern and L(y) at these prices, made valid first (a price
         of the wrong sign for a one-sided row, the LP solver's tolerance, is set to 0), and
@@ -583,9 +590,7 @@ def price_and_branch(
         nothing; the patterns it found are offered)."""
         y_link = np.where(np.isneginf(row_lower), np.minimum(y_link, 0), y_link)
         y_link = np.where(np.isposinf(row_upper), np.maximum(y_link, 0), y_link)
-        y = np.zeros(rows.shape[0])
-        y[link] = y_link
-        reduced = arrays.cost - rows.T @ y
+        reduced = reduced_at(y_link)
         priced = _price_blocks(split.blocks, reduced, columns_end)
         if len(priced) < len(split.blocks):
             for k, (_, x) in enumerate(priced):
@@ -638,9 +643,7 @@ def price_and_branch(
         master_value = float(np.dot(column_costs, solved.col_value)) * scale
         duals = np.asarray(solved.row_dual)
         out, convexity = duals[:n_link], duals[n_link:]
-        y_out = np.zeros(rows.shape[0])
-        y_out[link] = out
-        master_reduced = arrays.cost - rows.T @ y_out
+        master_reduced = reduced_at(out)
         # Smoothing: price part of the way back towards the prices of the best bound so far.
         # Patterns found there still join the master on their own reduced cost at its prices;
         # a round where none does ("mis-pricing") prices at the master's prices as well.
