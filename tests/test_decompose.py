@@ -47,6 +47,7 @@ def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule(maste
     without crossover (large ones): its prices are not a vertex's, and the bound must hold."""
     if master == "interior point":
         monkeypatch.setattr(decompose, "INTERIOR_MASTER_ROWS", 0)
+    monkeypatch.setattr(decompose, "REGION_SITES", 0)  # the columns' own bound
     runs = tight = 0
     for seed, best, model, start, plan, report in decomposed(range(150)):
         runs += 1
@@ -63,6 +64,7 @@ def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule(maste
 def test_smoothed_prices_change_the_path_not_the_bound(monkeypatch):
     """The Dantzig-Wolfe bound is one LP's value: priced at the master's own prices or part of
     the way back to the best bound's, the columns must end at the same bound."""
+    monkeypatch.setattr(decompose, "REGION_SITES", 0)
     ends = {}
     for smoothing in (0.0, 0.5):
         monkeypatch.setattr(decompose, "SMOOTHING", smoothing)
@@ -76,6 +78,37 @@ def test_smoothed_prices_change_the_path_not_the_bound(monkeypatch):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-3)
     # The smoothing did act: some estates took a different number of rounds.
     assert any(ra != rb for (_, ra), (_, rb) in zip(plain, smoothed, strict=True))
+
+
+def test_regions_raise_the_bound_but_never_past_the_optimum(monkeypatch):
+    """Regions of three sites, and one region holding every site, against the columns' own
+    bound and brute-force enumeration: never above the optimum, never below the columns'
+    bound, and above it on some estates. One whole region keeps every row that needs no
+    column outside the sites, so it proves most optima the columns alone do not."""
+    bounds: dict[int, dict[int, float]] = {}
+    optimum = {}
+    for sites in (0, 3, 100):
+        monkeypatch.setattr(decompose, "REGION_SITES", sites)
+        bounds[sites] = {}
+        for seed, best, *_, report in decomposed(range(100)):
+            assert report.bound <= best + 1e-6 * max(1.0, abs(best)), (seed, sites)
+            assert report.regions_solved == report.regions, (seed, sites)
+            bounds[sites][seed], optimum[seed] = report.bound, best
+    columns = bounds[0]
+    assert bounds[3].keys() == bounds[100].keys() == columns.keys() and len(columns) >= 50
+
+    def above(a: float, b: float) -> bool:
+        return a > b + 1e-6 * max(1.0, abs(b))
+
+    raised = {sites: 0 for sites in (3, 100)}
+    for seed, bound in columns.items():
+        for sites in raised:
+            assert not above(bound, bounds[sites][seed]), (seed, sites)
+            raised[sites] += above(bounds[sites][seed], bound)
+    below = [seed for seed, bound in columns.items() if above(optimum[seed], bound)]
+    proven = [s for s in below if not above(optimum[s], bounds[100][s])]
+    assert raised[3] >= 5 and raised[100] >= 25
+    assert len(below) >= 25 and len(proven) >= 0.7 * len(below)
 
 
 def test_the_whole_run_with_decomposition_on_agrees_with_enumeration():
