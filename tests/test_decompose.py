@@ -83,15 +83,17 @@ def test_smoothed_prices_change_the_path_not_the_bound(monkeypatch):
 def test_regions_raise_the_bound_but_never_past_the_optimum(monkeypatch):
     """Regions of three sites, and one region holding every site, against the columns' own
     bound and brute-force enumeration: never above the optimum, never below the columns'
-    bound, and above it on some estates. One whole region keeps every row that needs no
-    column outside the sites, so it proves most optima the columns alone do not."""
+    bound, and above it on some estates. One region holding every site keeps every row whole
+    (columns in no site stand in as one bounded column), so it proves most optima the
+    columns alone do not."""
     bounds: dict[int, dict[int, float]] = {}
     optimum = {}
     for sites in (0, 3, 100):
         monkeypatch.setattr(decompose, "REGION_SITES", sites)
         bounds[sites] = {}
         for seed, best, *_, report in decomposed(range(100)):
-            assert report.bound <= best + 1e-6 * max(1.0, abs(best)), (seed, sites)
+            # Strictly: the regions' margins must cover their MIPs' tolerances.
+            assert report.bound <= best, (seed, sites)
             assert report.regions_solved == report.regions, (seed, sites)
             bounds[sites][seed], optimum[seed] = report.bound, best
     columns = bounds[0]
@@ -108,7 +110,7 @@ def test_regions_raise_the_bound_but_never_past_the_optimum(monkeypatch):
     below = [seed for seed, bound in columns.items() if above(optimum[seed], bound)]
     proven = [s for s in below if not above(optimum[s], bounds[100][s])]
     assert raised[3] >= 5 and raised[100] >= 25
-    assert len(below) >= 25 and len(proven) >= 0.7 * len(below)
+    assert len(below) >= 25 and len(proven) >= 0.6 * len(below)
 
 
 def test_the_whole_run_with_decomposition_on_agrees_with_enumeration():

@@ -128,7 +128,8 @@ class DecompositionReport:
     ``bound`` is a valid lower bound on every plan's cost (-inf when no round finished);
     ``converged`` says the columns reached the Dantzig-Wolfe bound (no new pattern priced out,
     or the bound met the master's value); ``region_gain`` is what the regions added to it, from
-    ``regions_solved`` of ``regions`` regions (see :func:`regional_bound`).
+    ``regions_solved`` of ``regions`` regions (those whose MIP gave a bound) in
+    ``region_seconds`` (see :func:`regional_bound`).
     """
 
     start_cost: float
@@ -141,13 +142,14 @@ class DecompositionReport:
     region_gain: float = 0.0
     regions_solved: int = 0
     regions: int = 0
+    region_seconds: float = 0.0
 
     def describe(self) -> str:
         source = "Dantzig-Wolfe" if self.converged else "Lagrangian"
         if self.regions:
             source += (
                 f", +£{self.region_gain / 1e6:,.1f}m from {self.regions_solved} of "
-                f"{self.regions} regions solved whole"
+                f"{self.regions} regions in {self.region_seconds:.1f} s"
             )
         bound = (
             f"bound £{self.bound / 1e6:,.1f}m ({source})"
@@ -522,48 +524,75 @@ def regional_bound(
     (prices of valid signs): the gain, in the model's units, and how many regions were solved
     of how many.
 
-    With the sites cut into regions, a row whose columns all lie in one region is kept whole
-    in that region's own problem and only the other rows are priced at ``y``. For every plan
-    x, as l_i <= a_i x <= u_i on each priced row::
+    With the sites cut into regions, each row is kept whole at its home, the region holding
+    most of its entries: there its entries in other regions (and in no region) are one
+    stand-in column, w_i = a_out x_out, bounded by those columns' bounds and whole where they
+    are. The equation w_i - a_out x_out = 0 is priced at y_i (any price will do for an
+    equation): w_i costs y_i at home and every entry away from home is priced as in L(y).
+    A row with an unbounded outside part has no home and is priced at y_i as in L(y). So for
+    every plan x (with l_i <= a_i x <= u_i, so y_i a_i x >= min(y_i l_i, y_i u_i), on the
+    rows without a home)::
 
-        cost(x) >= sum_priced min(y_i l_i, y_i u_i) + loose terms
-                   + sum_regions min over the region's whole-number plans of (c - A_priced' y) x
+        cost(x) >= sum_no_home min(y_i l_i, y_i u_i) + loose terms
+                   + sum_regions min over the region's whole-number plans (x_r, w) of
+                     (c - A_away' y) x_r + y'w
 
-    and each region's minimum is at least its MIP's dual bound. Pricing the kept rows at ``y``
-    as well would only lower each region's minimum, to its part of L(y) (its blocks' cheapest
-    patterns and its kept rows' terms); so each region solved adds its dual bound less that
-    part when positive, a region not solved adds nothing, and the sum is a bound however few
-    regions are solved. Each region's MIP also holds, for each of its sites, the row "the
-    site's columns at reduced costs c - A'y cost at least its cheapest pattern", which every
-    plan keeps. Regions are solved in order of ``mixing`` (per block: how far the master LP is
-    from one whole pattern there), until ``until`` or until the first :data:`REGION_PROBE`
-    gain too little.
+    and each region's minimum is at least its MIP's dual bound. Pricing its home rows at
+    ``y`` as well would only lower a region's minimum, to its part of L(y) (its blocks'
+    cheapest patterns and its home rows' terms; each w then costs nothing); so each region
+    solved adds its dual bound less that part when positive, a region not solved adds
+    nothing, and the sum is a bound however few regions are solved. Each region's MIP also
+    holds, for each of its sites, the row "the site's columns at reduced costs c - A'y cost
+    at least its cheapest pattern", which every plan keeps. Regions are solved in order of
+    ``mixing`` (per block: how far the master LP is from one whole pattern there), until
+    ``until`` or until the first :data:`REGION_PROBE` gain too little.
     """
     rows, link = split.rows, split.link
     n_rows, n_cols = rows.shape
     groups = neighbourhoods(problem, REGION_SITES)
+    n_regions = len(groups)
     region_of_site = np.full(problem.n_sites, -1)
     for r, group in enumerate(groups):
         region_of_site[group] = r
-    region = np.full(n_cols, -1)  # loose columns: in no region, so their rows stay priced
+    region = np.full(n_cols, -1)  # loose columns: in no region
     for b in split.blocks:
         region[b.columns] = region_of_site[b.site]
     row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))
-    first = np.full(n_rows, len(groups))
-    np.minimum.at(first, row_of, region[rows.indices])
-    last = np.full(n_rows, -2)
-    np.maximum.at(last, row_of, region[rows.indices])
-    kept = (first == last) & (first >= 0)
+    col_region = region[rows.indices]
+    # Each row's home: the region holding most of its entries (none if all are loose).
+    placed = col_region >= 0
+    counts = sparse.csr_array(
+        (np.ones(int(placed.sum())), (row_of[placed], col_region[placed])),
+        shape=(n_rows, max(n_regions, 1)),
+    )
+    home = np.asarray(counts.argmax(axis=1)).ravel()
+    home[np.asarray(counts.sum(axis=1)).ravel() == 0] = -1
     y = np.zeros(n_rows)
     y[link] = y_link
+    outside = col_region != home[row_of]
+    # The outside part's range, from the columns' bounds: its stand-in's bounds.
+    lower, upper = arrays.lower[rows.indices], arrays.upper[rows.indices]
+    a = rows.data
+    with np.errstate(invalid="ignore"):
+        low_part = np.where(outside, np.minimum(a * lower, a * upper), 0.0)
+        high_part = np.where(outside, np.maximum(a * lower, a * upper), 0.0)
+    out_low = np.bincount(row_of, low_part, minlength=n_rows)
+    out_high = np.bincount(row_of, high_part, minlength=n_rows)
+    whole_part = outside & (arrays.integer[rows.indices] & (a == np.round(a)) | (a == 0))
+    out_whole = np.bincount(row_of, outside & ~whole_part, minlength=n_rows) == 0
+    homed = (home >= 0) & np.isfinite(out_low) & np.isfinite(out_high)
+    home[~homed] = -1
+    # A column's reduced cost in its region: every row priced except those at home there.
+    priced = ~(homed[row_of] & ~outside)
+    region_reduced = arrays.cost - np.bincount(
+        rows.indices, np.where(priced, a * y[row_of], 0.0), minlength=n_cols
+    )
     reduced = arrays.cost - rows.T @ y
-    priced_y = np.where(kept, 0.0, y)
-    priced_reduced = arrays.cost - rows.T @ priced_y
     with np.errstate(invalid="ignore"):
         row_terms = np.minimum(y * arrays.row_lower, y * arrays.row_upper)
     row_terms[y == 0] = 0.0
     blocks_of: dict[int, list[_Block]] = {}
-    worth = np.zeros(len(groups))
+    worth = np.zeros(n_regions)
     for k, b in enumerate(split.blocks):
         blocks_of.setdefault(int(region_of_site[b.site]), []).append(b)
         worth[region_of_site[b.site]] += mixing[k]
@@ -576,37 +605,54 @@ def regional_bound(
             break
         tried += 1
         cols = np.flatnonzero(region == r)
-        inside = np.flatnonzero(kept & (first == r))
-        part = sparse.csr_array(rows[inside][:, cols])
+        at_home = np.flatnonzero(home == r)
+        n_local = len(cols) + len(at_home)
+        at = np.full(n_cols, -1)
+        at[cols] = np.arange(len(cols))
+        # Rows at home here: their entries in the region, and one column for the rest.
+        part = rows[at_home]
+        part_rows = np.repeat(np.arange(len(at_home)), np.diff(part.indptr))
+        mine = at[part.indices] >= 0
+        stand_ins = np.arange(len(at_home))
+        part = sparse.csr_array(
+            (
+                np.concatenate([part.data[mine], np.ones(len(at_home))]),
+                (
+                    np.concatenate([part_rows[mine], stand_ins]),
+                    np.concatenate([at[part.indices[mine]], len(cols) + stand_ins]),
+                ),
+            ),
+            shape=(len(at_home), n_local),
+        )
+        row_lower, row_upper = arrays.row_lower[at_home], arrays.row_upper[at_home]
         blocks = blocks_of.get(r, [])
         cheapest = [cheapest_pattern(b, reduced)[0] for b in blocks]
-        row_lower, row_upper = arrays.row_lower[inside], arrays.row_upper[inside]
         # Each site's cheapest pattern at y is a row its columns must keep, (c - A'y) x_b >=
         # v_b: the region's LP then starts at its part of L(y), not at the model's weak LP
         # (the quarter county's regions: 8 s rather than 13 s, to the same bound).
-        at = np.full(n_cols, -1)
-        at[cols] = np.arange(len(cols))
         cuts = [(b.columns, v) for b, v in zip(blocks, cheapest, strict=True) if math.isfinite(v)]
         if cuts:
             cut_cols = np.concatenate([c for c, _ in cuts])
             cut_of = np.repeat(np.arange(len(cuts)), [len(c) for c, _ in cuts])
             cut_part = sparse.csr_array(
-                (reduced[cut_cols], (cut_of, at[cut_cols])), shape=(len(cuts), len(cols))
+                (reduced[cut_cols], (cut_of, at[cut_cols])), shape=(len(cuts), n_local)
             )
             part = sparse.csr_array(sparse.vstack([part, cut_part]))
             floors = np.array([v - 1e-9 * max(1.0, abs(v)) for _, v in cuts])
             row_lower = np.concatenate([row_lower, floors])
             row_upper = np.concatenate([row_upper, np.full(len(cuts), np.inf)])
         local = LpArrays(
-            [arrays.variables[c] for c in cols.tolist()],
-            priced_reduced[cols],
-            arrays.lower[cols],
-            arrays.upper[cols],
-            arrays.integer[cols],
+            [*(arrays.variables[c] for c in cols.tolist()), *([None] * len(at_home))],
+            np.concatenate([region_reduced[cols], y[at_home]]),
+            np.concatenate([arrays.lower[cols], out_low[at_home]]),
+            np.concatenate([arrays.upper[cols], out_high[at_home]]),
+            np.concatenate([arrays.integer[cols], out_whole[at_home]]),
             part,
             row_lower,
             row_upper,
         )
+        if not local.integer.any():
+            continue  # HiGHS reports no MIP bound for an LP (its mip_dual_bound reads 0)
         highs = _highs_with_model(local)
         highs.setOptionValue("random_seed", 0)
         highs.setOptionValue("mip_rel_gap", 1e-6)
@@ -615,14 +661,15 @@ def regional_bound(
         dual_bound = float(highs.getInfo().mip_dual_bound)
         if not math.isfinite(dual_bound):
             continue  # infeasible cannot be (every plan is a region plan); no bound: no gain
-        share = sum(cheapest) + float(row_terms[inside].sum())
+        share = sum(cheapest) + float(row_terms[at_home].sum())
         # A margin for the MIP's tolerances: the bound must never exceed the truth.
         gain += max(0.0, dual_bound - 1e-7 * max(1.0, abs(dual_bound)) - share)
         solved += 1
         log.debug(
-            "Region %d (%d sites, worth %.3g): %s in %.1f s, gain %.6g",
-            r, len(groups[r]), worth[r], highs.modelStatusToString(highs.getModelStatus()),
-            highs.getRunTime(), dual_bound - share,
+            "Region %d (%d sites, %d rows, worth %.3g): %s in %.1f s, gain %.6g",
+            r, len(groups[r]), len(at_home), worth[r],
+            highs.modelStatusToString(highs.getModelStatus()), highs.getRunTime(),
+            dual_bound - share,
         )  # fmt: skip
     return gain, solved, len(groups)
 
@@ -823,7 +870,7 @@ def price_and_branch(
         if added == 0 or master_value - bound <= CONVERGED_GAP * max(1.0, abs(master_value)):
             converged = True
             break
-    region_gain, regions_solved, n_regions = 0.0, 0, 0
+    region_gain, regions_solved, n_regions, region_seconds = 0.0, 0, 0, 0.0
     if math.isfinite(center_value) and REGION_SITES > 0:
         # How far the last master LP is from one whole pattern at each site: regions where it
         # mixes patterns are where a whole-number answer can cost more.
@@ -835,6 +882,7 @@ def price_and_branch(
         region_gain, regions_solved, n_regions = regional_bound(
             problem, arrays, split, center, center_value, mixing, until
         )
+        region_seconds = time.perf_counter() - now
         if region_gain > 0:
             value = center_value + region_gain
             bound = max(bound, (value - 1e-9 * max(1.0, abs(value))) * scale)
@@ -885,6 +933,7 @@ def price_and_branch(
         region_gain * scale,
         regions_solved,
         n_regions,
+        region_seconds,
     )
     log.info("Decomposition: %s", report.describe())
     return plan, report
