@@ -89,8 +89,8 @@ MAX_INCOMPATIBLE_PER_SITE = 4
 MAX_STANDARDS_PRICED = 6
 #: Sites in a region of the regional bound (see :func:`regional_bound`; 0: none), grown along
 #: the "shares a candidate service" graph. Quarter county (500 sites), one pass over every
-#: region from the converged prices, each proven: 25 sites raised the bound by £2.7m in 8 s,
-#: 50 by £2.7m in 17 s, 100 by £3.8m in 43 s (too long for its 60 s).
+#: region from the converged prices, each proven: 25 sites raised the bound by £2.8m in 8 s,
+#: 40 by £3.3m in 20 s, 50 by £2.9m in 29 s (its 60 s leave the regions about 16 s).
 REGION_SITES = 25
 #: Share of the time left after the columns that the regions may take, and the most any one
 #: region's MIP may take.
@@ -98,9 +98,8 @@ REGION_TIME_SHARE = 0.5
 REGION_SECONDS = 20.0
 #: The regions are given up when the first few (those where the master LP mixes patterns
 #: most) together raise the bound by less than this share of it. On the county (2,000 sites,
-#: four times as dense: 25 sites hold few services' every option) a pass over all 80 regions
-#: took 255 s and raised the bound by £35k, 0.005%; regions of 100 sites ran out of their
-#: 20 s each without raising it.
+#: four times as dense: a service may go to about 19 sites) a pass over all 80 regions took
+#: 100 s and raised the bound by £60k, 0.008%.
 REGION_PROBE = 5
 REGION_MIN_GAIN = 1e-4
 #: Memory the knapsack of one site may take (its back-tracking tables); a model with a larger
@@ -502,13 +501,19 @@ def _lagrangian(
 ) -> float:
     """The row and loose-column terms of L(y): sum_i min(y_i l_i, y_i u_i) and each loose
     column at its cheaper bound under ``reduced`` (-inf when either is unbounded)."""
+    r = reduced[loose]
     with np.errstate(invalid="ignore"):
-        sides = np.minimum(y * row_lower, y * row_upper)
-        r = reduced[loose]
         boxes = np.minimum(r * arrays.lower[loose], r * arrays.upper[loose])
-    sides[y == 0] = 0.0
     boxes[r == 0] = 0.0
-    return float(sides.sum() + boxes.sum())
+    return float(_row_terms(y, row_lower, row_upper).sum() + boxes.sum())
+
+
+def _row_terms(y: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> np.ndarray:
+    """Each row's term of L(y), min(y_i l_i, y_i u_i) (0 where y_i is 0, whatever its sides)."""
+    with np.errstate(invalid="ignore"):
+        terms = np.minimum(y * row_lower, y * row_upper)
+    terms[y == 0] = 0.0
+    return terms
 
 
 def regional_bound(
@@ -588,9 +593,7 @@ def regional_bound(
         rows.indices, np.where(priced, a * y[row_of], 0.0), minlength=n_cols
     )
     reduced = arrays.cost - rows.T @ y
-    with np.errstate(invalid="ignore"):
-        row_terms = np.minimum(y * arrays.row_lower, y * arrays.row_upper)
-    row_terms[y == 0] = 0.0
+    row_terms = _row_terms(y, arrays.row_lower, arrays.row_upper)
     blocks_of: dict[int, list[_Block]] = {}
     worth = np.zeros(n_regions)
     for k, b in enumerate(split.blocks):
@@ -671,7 +674,7 @@ def regional_bound(
             highs.modelStatusToString(highs.getModelStatus()), highs.getRunTime(),
             dual_bound - share,
         )  # fmt: skip
-    return gain, solved, len(groups)
+    return gain, solved, n_regions
 
 
 def price_and_branch(
