@@ -13,6 +13,7 @@ from totalcapital.model.decompose import (
     SiteBlocks,
     _Block,
     cheapest_pattern,
+    cheapest_pattern_with_cuts,
     price_and_branch,
     uses_decomposition,
 )
@@ -274,44 +275,108 @@ def test_rows_are_read_by_shape_not_name():
     pytest.fail("no estate to try")
 
 
+def knapsack_block(weight, provides_of, standards, capacity, may_close) -> _Block:
+    """A site of the given floor space whose services (items 1..n, open column 0) have these
+    spaces and each provides one of ``standards`` standards (columns n+1..)."""
+    n = len(weight)
+    return block(
+        items=np.arange(1, n + 1),
+        weight=weight,
+        capacity=capacity,
+        space=weight.astype(float),
+        floor_space=float(capacity),
+        forced=np.zeros(n, dtype=bool),
+        provides=np.arange(n + 1, n + 1 + standards),
+        provides_members=[np.flatnonzero(provides_of == g) for g in range(standards)],
+        hosts=np.array([], dtype=int),
+        hosts_members=[],
+        incompatible=[],
+        may_close=may_close,
+    )
+
+
+def cheapest_by_enumeration(b: _Block, provides_of, reduced, penalties=()) -> float:
+    """The cheapest pattern of a :func:`knapsack_block`, from every subset of its services."""
+    import itertools
+
+    n = len(b.items)
+    best = 0.0 if b.may_close else math.inf
+    for chosen in itertools.product([0, 1], repeat=n):
+        take = np.array(chosen, dtype=bool)
+        if b.weight[take].sum() > b.capacity:
+            continue
+        provided = np.unique(provides_of[take])
+        cost = reduced[0] + reduced[1 : n + 1][take].sum() + reduced[n + 1 + provided].sum()
+        cost += sum(p for p, where in penalties if take[where].sum() >= 2)
+        best = min(best, cost)
+    return best
+
+
 @pytest.mark.parametrize("standards", [3, 8])
 def test_cheapest_pattern_against_every_subset(standards):
     """Exact with up to 6 standards; beyond, a lower bound whose pattern costs what it says."""
-    import itertools
-
     rng = np.random.default_rng(standards)
     for _ in range(30):
         n = 8
-        weight = rng.integers(1, 6, n)
         provides_of = rng.integers(0, standards, n)  # each service provides one standard
-        b = block(
-            items=np.arange(1, n + 1),
-            weight=weight,
-            capacity=12,
-            space=weight.astype(float),
-            floor_space=12.0,
-            forced=np.zeros(n, dtype=bool),
-            provides=np.arange(n + 1, n + 1 + standards),
-            provides_members=[np.flatnonzero(provides_of == g) for g in range(standards)],
-            hosts=np.array([], dtype=int),
-            hosts_members=[],
-            incompatible=[],
-            may_close=True,
-        )
+        b = knapsack_block(rng.integers(1, 6, n), provides_of, standards, 12, True)
         reduced = np.concatenate(
             [[rng.uniform(0, 5)], rng.uniform(-3, 2, n), rng.uniform(-4, 0, standards)]
         )
-        best = 0.0  # closed
-        for chosen in itertools.product([0, 1], repeat=n):
-            take = np.array(chosen, dtype=bool)
-            if weight[take].sum() > 12:
-                continue
-            provided = np.unique(provides_of[take])
-            cost = reduced[0] + reduced[1 : n + 1][take].sum() + reduced[n + 1 + provided].sum()
-            best = min(best, cost)
+        best = cheapest_by_enumeration(b, provides_of, reduced)
         value, x = cheapest_pattern(b, reduced)
         own = sum(reduced[c] * v for c, v in x.items())
         if standards <= 6:
             assert value == pytest.approx(best) and own == pytest.approx(best)
         else:
             assert value <= best + 1e-9 <= own + 2e-9
+
+
+def test_pricing_with_subset_row_cuts_against_every_subset():
+    """A pattern housing two or more of a cut's services pays its penalty: the branch and
+    bound over cuts finds what every subset does, and its pattern costs what it says."""
+    rng = np.random.default_rng(7)
+    branched = 0
+    for trial in range(40):
+        n = 8
+        provides_of = rng.integers(0, 2, n)
+        b = knapsack_block(rng.integers(1, 6, n), provides_of, 2, 13, trial % 2 == 0)
+        reduced = np.concatenate([[rng.uniform(0, 3)], rng.uniform(-4, 1, n), [-1.0, -0.5]])
+        penalties = [
+            (float(rng.uniform(0.5, 4)), np.sort(rng.choice(n, rng.integers(2, 4), replace=False)))
+            for _ in range(rng.integers(1, 5))
+        ]
+        best = cheapest_by_enumeration(b, provides_of, reduced, penalties)
+        value, x = cheapest_pattern_with_cuts(b, reduced, penalties)
+        taken = np.isin(b.items, list(x))
+        own = sum(reduced[c] * v for c, v in x.items())
+        own += sum(p for p, where in penalties if taken[where].sum() >= 2)
+        assert value == pytest.approx(best) and own == pytest.approx(best), trial
+        plain, _ = cheapest_pattern(b, reduced)
+        branched += plain < best - 1e-9  # the penalties changed the answer
+    assert branched >= 10
+
+
+def test_subset_row_cuts_raise_the_bound_but_never_past_the_optimum(monkeypatch):
+    """Against brute-force enumeration and the columns' own bound (no regions): with cuts
+    the bound is never above the optimum nor below the columns' bound, and is above it on
+    some estates; every plan keeps every rule."""
+    monkeypatch.setattr(decompose, "REGION_SITES", 0)
+    bounds: dict[int, dict[int, float]] = {}
+    cut_counts = []
+    for per_round in (0, decompose.CUTS_PER_ROUND):
+        monkeypatch.setattr(decompose, "CUTS_PER_ROUND", per_round)
+        bounds[per_round] = {}
+        for seed, best, model, _, plan, report in decomposed(range(150)):
+            assert report.bound <= best + 1e-6 * max(1.0, abs(best)), (seed, per_round)
+            assert plan is not None and model.planning.check(plan).holds, seed
+            bounds[per_round][seed] = report.bound
+            if per_round:
+                cut_counts.append(report.cuts)
+    plain, cut = bounds[0], bounds[decompose.CUTS_PER_ROUND]
+    assert plain.keys() == cut.keys() and len(plain) >= 60
+    raised = 0
+    for seed, bound in plain.items():
+        assert cut[seed] >= bound - 1e-6 * max(1.0, abs(bound)), seed
+        raised += cut[seed] > bound + 1e-6 * max(1.0, abs(bound))
+    assert sum(cut_counts) > 0 and raised >= 3
