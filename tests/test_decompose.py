@@ -64,8 +64,10 @@ def test_the_bound_never_exceeds_the_optimum_and_the_plan_keeps_every_rule(maste
 
 def test_smoothed_prices_change_the_path_not_the_bound(monkeypatch):
     """The Dantzig-Wolfe bound is one LP's value: priced at the master's own prices or part of
-    the way back to the best bound's, the columns must end at the same bound."""
+    the way back to the best bound's, the columns must end at the same bound (without cuts,
+    which depend on the path)."""
     monkeypatch.setattr(decompose, "REGION_SITES", 0)
+    monkeypatch.setattr(decompose, "CUTS_PER_ROUND", 0)
     ends = {}
     for smoothing in (0.0, 0.5):
         monkeypatch.setattr(decompose, "SMOOTHING", smoothing)
@@ -86,7 +88,9 @@ def test_regions_raise_the_bound_but_never_past_the_optimum(monkeypatch):
     bound and brute-force enumeration: never above the optimum, never below the columns'
     bound, and above it on some estates. One region holding every site keeps every row whole
     (columns in no site stand in as one bounded column), so it proves most optima the
-    columns alone do not."""
+    columns alone do not. Without cuts: they stop once the regions' bound is above the master
+    LP, so they could leave the bound below the columns' own with cuts."""
+    monkeypatch.setattr(decompose, "CUTS_PER_ROUND", 0)
     bounds: dict[int, dict[int, float]] = {}
     optimum = {}
     for sites in (0, 3, 100):
@@ -332,11 +336,11 @@ def test_cheapest_pattern_against_every_subset(standards):
             assert value <= best + 1e-9 <= own + 2e-9
 
 
-def test_pricing_with_subset_row_cuts_against_every_subset():
+def test_pricing_with_subset_row_cuts_against_every_subset(monkeypatch):
     """A pattern housing two or more of a cut's services pays its penalty: the branch and
     bound over cuts finds what every subset does, and its pattern costs what it says."""
     rng = np.random.default_rng(7)
-    branched = 0
+    branched = short = 0
     for trial in range(40):
         n = 8
         provides_of = rng.integers(0, 2, n)
@@ -354,7 +358,17 @@ def test_pricing_with_subset_row_cuts_against_every_subset():
         assert value == pytest.approx(best) and own == pytest.approx(best), trial
         plain, _ = cheapest_pattern(b, reduced)
         branched += plain < best - 1e-9  # the penalties changed the answer
-    assert branched >= 10
+        # Cut short, the search still gives a lower bound, and a pattern costing what it says.
+        for nodes in (1, 2, 3):
+            monkeypatch.setattr(decompose, "CUT_PRICING_NODES", nodes)
+            value, x = cheapest_pattern_with_cuts(b, reduced, penalties)
+            taken = np.isin(b.items, list(x))
+            own = sum(reduced[c] * v for c, v in x.items())
+            own += sum(p for p, where in penalties if taken[where].sum() >= 2)
+            assert value <= best + 1e-9 <= own + 2e-9, (trial, nodes)
+            short += value < best - 1e-9
+        monkeypatch.undo()
+    assert branched >= 10 and short >= 10
 
 
 def test_subset_row_cuts_raise_the_bound_but_never_past_the_optimum(monkeypatch):

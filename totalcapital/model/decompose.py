@@ -115,7 +115,8 @@ REGION_MIN_GAIN = 1e-4
 #: after the first round's 75 s. As shipped, the county's 600 s: 185 cuts, +£0.4m.
 CUTS_PER_ROUND = 500
 CUT_VIOLATION = 1e-3
-#: Share of the columns' time left when they first converge that the cuts may take.
+#: New cuts are separated only within this share of the columns' time left when they first
+#: converge; the columns then go on with the cuts found, to convergence or the columns' end.
 CUT_TIME_SHARE = 0.5
 #: Branch-and-bound nodes a block's pricing may take with cuts (see
 #: :func:`cheapest_pattern_with_cuts`); beyond it the block's bound stays valid but weaker.
@@ -617,6 +618,12 @@ def _once_rows(split: SiteBlocks, arrays: LpArrays) -> np.ndarray:
     item_row = np.full(n_cols, -1)
     keep = entries & ~shared[row_of]
     item_row[part.indices[keep]] = row_of[keep]
+    # Nor is a row with two columns of one site (a pattern would then count 2 in it).
+    for b in split.blocks:
+        here, counts = np.unique(item_row[b.items], return_counts=True)
+        twice = here[(counts > 1) & (here >= 0)]
+        if len(twice):
+            item_row[np.isin(item_row, twice)] = -1
     return item_row
 
 
@@ -641,7 +648,9 @@ def _broken_subset_rows(
     for r, others in near.items():
         if time.perf_counter() > until:
             break
-        for a, c in itertools.combinations(sorted(others - {r}), 2):
+        for tried, (a, c) in enumerate(itertools.combinations(sorted(others - {r}), 2)):
+            if tried % 1000 == 999 and time.perf_counter() > until:
+                break
             triple = tuple(sorted((r, a, c)))
             if triple in seen or triple in known:
                 continue
