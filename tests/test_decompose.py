@@ -336,6 +336,13 @@ def test_cheapest_pattern_against_every_subset(standards):
             assert value <= best + 1e-9 <= own + 2e-9
 
 
+def cost_with_penalties(b: _Block, reduced, x, penalties) -> float:
+    """What pattern ``x`` costs, each cut it houses two or more services of paying its penalty."""
+    taken = np.isin(b.items, list(x))
+    own = sum(reduced[c] * v for c, v in x.items())
+    return own + sum(p for p, where in penalties if taken[where].sum() >= 2)
+
+
 def test_pricing_with_subset_row_cuts_against_every_subset(monkeypatch):
     """A pattern housing two or more of a cut's services pays its penalty: the branch and
     bound over cuts finds what every subset does, and its pattern costs what it says."""
@@ -352,9 +359,7 @@ def test_pricing_with_subset_row_cuts_against_every_subset(monkeypatch):
         ]
         best = cheapest_by_enumeration(b, provides_of, reduced, penalties)
         value, x = cheapest_pattern_with_cuts(b, reduced, penalties)
-        taken = np.isin(b.items, list(x))
-        own = sum(reduced[c] * v for c, v in x.items())
-        own += sum(p for p, where in penalties if taken[where].sum() >= 2)
+        own = cost_with_penalties(b, reduced, x, penalties)
         assert value == pytest.approx(best) and own == pytest.approx(best), trial
         plain, _ = cheapest_pattern(b, reduced)
         branched += plain < best - 1e-9  # the penalties changed the answer
@@ -362,9 +367,7 @@ def test_pricing_with_subset_row_cuts_against_every_subset(monkeypatch):
         for nodes in (1, 2, 3):
             monkeypatch.setattr(decompose, "CUT_PRICING_NODES", nodes)
             value, x = cheapest_pattern_with_cuts(b, reduced, penalties)
-            taken = np.isin(b.items, list(x))
-            own = sum(reduced[c] * v for c, v in x.items())
-            own += sum(p for p, where in penalties if taken[where].sum() >= 2)
+            own = cost_with_penalties(b, reduced, x, penalties)
             assert value <= best + 1e-9 <= own + 2e-9, (trial, nodes)
             short += value < best - 1e-9
         monkeypatch.undo()
