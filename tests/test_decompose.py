@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -397,3 +399,63 @@ def test_subset_row_cuts_raise_the_bound_but_never_past_the_optimum(monkeypatch)
         assert cut[seed] >= bound - 1e-6 * max(1.0, abs(bound)), seed
         raised += cut[seed] > bound + 1e-6 * max(1.0, abs(bound))
     assert sum(cut_counts) > 0 and raised >= 3
+
+
+def _chain_master():
+    """Three sites in a row; service 0 may sit at site 0 or 1, service 1 at site 1 or 2. The
+    master over hand-made patterns (block, services, cost): today's plan has each service
+    alone at an outer site (cost 10); site 1 housing both costs 4."""
+    import highspy
+
+    patterns = [
+        (0, (), 0.0), (0, (0,), 5.0),
+        (1, (), 0.0), (1, (0,), 3.0), (1, (1,), 3.0), (1, (0, 1), 4.0),
+        (2, (), 0.0), (2, (1,), 5.0),
+    ]  # fmt: skip
+    model = highspy.Highs()
+    model.setOptionValue("output_flag", False)
+    model.addRows(5, np.ones(5), np.ones(5), 0, np.zeros(1, np.int32), np.zeros(0, np.int32), [])
+    for block, services, cost in patterns:
+        rows = np.array([*services, 2 + block], dtype=np.int32)
+        model.addCol(cost, 0.0, 1.0, len(rows), rows, np.ones(len(rows)))
+    n = len(patterns)
+    model.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
+    problem = SimpleNamespace(
+        n_sites=3,
+        n_services=2,
+        pair_service=np.array([0, 0, 1, 1]),
+        pair_site=np.array([0, 1, 1, 2]),
+    )
+    today = np.zeros(n)
+    today[[1, 2, 7]] = 1.0
+    return (
+        problem,
+        model.getModel(),
+        [b for b, _, _ in patterns],
+        [c for _, _, c in patterns],
+        today,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sites", "cost", "chosen"), [(1, 10.0, [1, 2, 7]), (2, 4.0, [0, 5, 6]), (3, 4.0, [0, 5, 6])]
+)
+def test_neighbourhoods_of_patterns_free_only_their_sites(monkeypatch, sites, cost, chosen):
+    """One site at a time cannot move a service (the other site holding it keeps its pattern);
+    two neighbouring sites can, and passes go on until site 1 houses both."""
+    monkeypatch.setattr(decompose, "MASTER_NEIGHBOURHOOD_SITES", sites)
+    problem, model, blocks, costs, today = _chain_master()
+    values, solved, improved = decompose.improve_over_patterns(
+        problem, model, 0, np.arange(3), np.array(blocks), np.array(costs), today,
+        SolverOptions(), time.perf_counter() + 60,
+    )  # fmt: skip
+    assert float(np.dot(costs, values)) == pytest.approx(cost)
+    assert np.flatnonzero(values > 0.5).tolist() == chosen
+    if sites == 1:
+        assert (solved, improved) == (3, 0)  # one pass, nothing gained
+    elif sites == 3:
+        assert (solved, improved) == (2, 1)  # the whole estate, then a pass that gains nothing
+    else:
+        assert improved >= 1 and solved > improved
+    # The model is left as it came: every pattern may be chosen again.
+    assert np.array(model.lp_.col_upper_).tolist() == [1.0] * len(costs)

@@ -60,6 +60,10 @@ __all__ = ["CoLocationModel", "Solution"]
 #: often be improved by moving services among several sites at once (synthetic counties in
 #: ten minutes: £782.8m to £779.4m on 2,000 sites; in 60 s, £244.8m to £242.4m on 500).
 POLISH_TIME_SHARE = 0.5
+#: Share of the time a decomposition by site may take (its columns, cuts, master MIP and the
+#: master's neighbourhoods); the search and the whole model share the rest. Its bound beats the
+#: whole model's at county scale, and its plan comes from the master's neighbourhoods.
+DECOMPOSITION_TIME_SHARE = 0.8
 #: A large dated model first plans its timeless twin with this share of the time, then the
 #: timing of that plan with the next share; the whole model gets the rest.
 TWIN_TIME_SHARE = 0.35
@@ -519,7 +523,12 @@ class CoLocationModel:
             if progress is not None:
                 progress("decomposing by site", 0.0)
             plan, decomposed = price_and_branch(
-                self.formulation, arrays, split, start, options, _share_of_time_left(deadline)
+                self.formulation,
+                arrays,
+                split,
+                start,
+                options,
+                _share_of_time_left(deadline, DECOMPOSITION_TIME_SHARE),
             )
             if plan is not None and planning.cost(plan) < planning.cost(start):
                 start = plan  # checked rule by rule in price_and_branch
@@ -528,12 +537,12 @@ class CoLocationModel:
             # against 59.3%).
             polishing = 0.0
             if options.local_search != "off":
-                polishing = (1 - SEARCH_TIME_SHARE) * POLISH_TIME_SHARE
+                polishing = (1 - DECOMPOSITION_TIME_SHARE) * POLISH_TIME_SHARE
                 polish_deadline = _share_of_time_left(deadline, POLISH_TIME_SHARE)
-                polished = _search_progress(progress, SEARCH_TIME_SHARE, polishing)
+                polished = _search_progress(progress, DECOMPOSITION_TIME_SHARE, polishing)
                 start, search = improve(planning, start, options, polish_deadline, polished)
             if progress is not None:
-                progress("whole model", SEARCH_TIME_SHARE + polishing)
+                progress("whole model", DECOMPOSITION_TIME_SHARE + polishing)
         elif searching and dated and uses_search(options.local_search, planning):
             if self.twin is not None:
                 start, search = self._phased_start(start, progress)

@@ -85,11 +85,7 @@ def neighbourhoods(
     """
     size = NEIGHBOURHOOD_STEPS[0][0] if size is None else size
     n_sites = problem.n_sites
-    pairs = sparse.csr_array(
-        (np.ones(len(problem.pair_site)), (problem.pair_service, problem.pair_site)),
-        shape=(problem.n_services, n_sites),
-    )
-    graph = sparse.csr_array((pairs.T @ pairs) > 0)
+    graph = site_graph(problem)
     in_group = np.zeros(n_sites, dtype=bool)
     groups: list[np.ndarray] = []
     for start in np.random.default_rng(seed).permutation(n_sites):
@@ -114,6 +110,15 @@ def neighbourhoods(
     if pending:
         merged.append(np.sort(np.concatenate(pending)))
     return merged
+
+
+def site_graph(problem: PlanningProblem) -> sparse.csr_array:
+    """Sites linked when some service may be housed at both."""
+    pairs = sparse.csr_array(
+        (np.ones(len(problem.pair_site)), (problem.pair_service, problem.pair_site)),
+        shape=(problem.n_services, problem.n_sites),
+    )
+    return sparse.csr_array((pairs.T @ pairs) > 0)
 
 
 def improve(
