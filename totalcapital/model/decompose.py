@@ -1262,11 +1262,9 @@ def price_and_branch(
     begin[:n_loose] = first[loose]
     begin[n_loose : n_loose + n_blocks] = 1.0  # the start's own patterns
     master.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), begin)
-    first_end = None
-    if deadline is not None:
-        now = time.perf_counter()
-        first_end = now + MASTER_MIP_FIRST_SHARE * max(deadline - now, 0.0)
-        set_time_left(master, max(first_end - now, 0.1), mip=True)
+    if deadline is not None:  # a first plan; the neighbourhoods of patterns get the rest
+        seconds = MASTER_MIP_FIRST_SHARE * max(deadline - time.perf_counter(), 0.0)
+        set_time_left(master, max(seconds, 0.1), mip=True)
     master.setOptionValue("mip_rel_gap", max(options.mip_gap or 0.0, 1e-4))
     master.run()
     plan, master_cost, neighbourhoods_solved, improved = None, math.nan, 0, 0
