@@ -856,6 +856,16 @@ def regional_bound(
     return gain, solved, n_regions
 
 
+def _master_highs(options: SolverOptions):
+    """A silent HiGHS for the master, seeded so runs repeat, on the scenario's threads."""
+    highs = _new_highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", 0)
+    if options.threads is not None:
+        highs.setOptionValue("threads", int(options.threads))
+    return highs
+
+
 def improve_over_patterns(
     problem: PlanningProblem,
     model,
@@ -884,9 +894,6 @@ def improve_over_patterns(
     block_of_site[sites] = np.arange(len(sites))
     upper = np.array(model.lp_.col_upper_)
     patterns_upper = upper[n_loose:].copy()
-    chosen = np.full(len(sites), -1)
-    picked = np.flatnonzero(values[n_loose:] > 0.5)
-    chosen[pattern_block[picked]] = picked
     cost = float(column_costs @ values)
     rng = np.random.default_rng(0)
     solved = improved = 0
@@ -906,17 +913,14 @@ def improve_over_patterns(
             seeded[reached] = True
             free = np.zeros(len(sites), dtype=bool)
             free[block_of_site[reached][block_of_site[reached] >= 0]] = True
-            bounds = np.where(free[pattern_block], patterns_upper, 0.0)
-            bounds[chosen[~free]] = 1.0
-            upper[n_loose:] = bounds
+            # The free sites may take any pattern; every other site only the one it has.
+            free_pattern = free[pattern_block]
+            upper[n_loose:] = np.where(free_pattern, patterns_upper, 0.0)
+            upper[n_loose:][~free_pattern & (values[n_loose:] > 0.5)] = 1.0
             model.lp_.col_upper_ = upper
-            highs = _new_highs()  # a fresh one: no start, nothing kept from the last
-            highs.setOptionValue("output_flag", False)
-            highs.setOptionValue("random_seed", 0)
-            if options.threads is not None:
-                highs.setOptionValue("threads", int(options.threads))
+            highs = _master_highs(options)  # a fresh one: no start, nothing kept from the last
             highs.passModel(model)
-            highs.setOptionValue("time_limit", min(MASTER_NEIGHBOURHOOD_SECONDS, left))
+            set_time_left(highs, min(MASTER_NEIGHBOURHOOD_SECONDS, left), mip=True)
             highs.setOptionValue("mip_rel_gap", MASTER_NEIGHBOURHOOD_GAP)
             highs.run()
             solved += 1
@@ -926,8 +930,6 @@ def improve_over_patterns(
             found_cost = float(column_costs @ found)
             if found_cost < cost - 1e-9 * max(1.0, abs(cost)):
                 values, cost = found, found_cost
-                picked = np.flatnonzero(values[n_loose:] > 0.5)
-                chosen[pattern_block[picked]] = picked
                 improved += 1
                 gained = True
     upper[n_loose:] = patterns_upper
@@ -957,9 +959,7 @@ def price_and_branch(
     linking = sparse.csc_array(rows[link])
     n_link = len(link)
     inf = highspy.kHighsInf
-    master = _new_highs()
-    master.setOptionValue("output_flag", False)
-    master.setOptionValue("random_seed", 0)
+    master = _master_highs(options)
     interior = n_link >= INTERIOR_MASTER_ROWS
     if interior:
         master.setOptionValue("solver", "ipm")
@@ -971,8 +971,6 @@ def price_and_branch(
     else:
         # Primal simplex: new columns leave the last basis primal feasible.
         master.setOptionValue("simplex_strategy", 4)
-    if options.threads is not None:
-        master.setOptionValue("threads", int(options.threads))
     no_rows = np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
     master.addRows(
         n_link,
