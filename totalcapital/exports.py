@@ -129,6 +129,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "org": ("Organisation", None),
     "tenure": ("Tenure", None),
     "status": ("Status today", None),
+    "solve_status": ("Solve", None),
+    "solve_gap": ("Optimality gap", SHARE_FORMAT),
     "decision": ("Decision", None),
     "service_type": ("Service type", None),
     "current_site": ("Site today", None),
@@ -993,20 +995,38 @@ def programme_tables(result: ScenarioResult, by_partner: bool = False) -> list[T
         rows = [
             [
                 row["plan"] + (" (as asked)" if str(row["as_asked"]) == "True" else ""),
+                _fair_share_status(row),
                 _money(row["npv_saving"]),
-                row["partners_losing"] or "none",
+                "–" if math.isnan(_number(row["npv_saving"])) else row["partners_losing"] or "none",
                 _money(row["transfers_per_year"]),
             ]
             for _, row in fair.iterrows()
         ]
         headers = [
             ("Plan", False),
+            ("Solve", False),
             ("NPV saving", True),
             ("Worse off", False),
             ("Transfers a year", True),
         ]
         tables.append(_table("Fair shares: both plans", headers, rows))
     return tables
+
+
+def _fair_share_status(row: pd.Series) -> str:
+    """How a fair-shares plan's solve ended: its status, the gap left, or why there is none."""
+    status = _plain(row.get("solve_status"))
+    if not status:
+        return "–"  # a result folder from before statuses were kept
+    gap = _number(row.get("solve_gap"))
+    if status in ("optimal", "infeasible", "no plan"):
+        text = str(status)
+    elif math.isnan(gap):
+        text = f"{status}, no bound"
+    else:
+        text = f"{status}, gap {gap:.2%}"
+    note = _plain(row.get("note"))
+    return f"{text}: {note}" if note else text
 
 
 #: Sites listed per response standard in the summary's closure table.

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from . import programme
-from ._errors import ScenarioError
+from ._errors import InfeasibleScenario, ScenarioError, SolverError
 from .demand import load_lsoa_demand, load_point_demand
 from .estate import BNG, Estate, check_sites_against_demand, load_estate
 from .model import CoLocationModel, Solution
@@ -189,49 +189,86 @@ def fair_shares(
 ) -> pd.DataFrame:
     """The plan as asked beside the plan with ``partners_no_worse_off`` the other way.
 
-    One row per plan: its NPV saving, the partners it leaves worse off and by how much, and
-    the yearly transfers that would leave every partner no worse off. The plan that lets
-    partners lose saves at least as much, and its transfers show what that saving costs the
-    winners; a board sees both.
+    One row per plan: how its solve ended (status and gap: a plan stopped by the time limit
+    is shown as such, not as that rule's best), its NPV saving, the partners it leaves worse
+    off and by how much, and the yearly transfers that would leave every partner no worse
+    off. The plan that lets partners lose saves at least as much, and its transfers show what
+    that saving costs the winners; a board sees both. The other plan is solved with the
+    scenario's own time limit. If no plan keeps the other rule, its row says so (status
+    ``infeasible`` or ``no plan``, with the reason) and the run as asked stands.
     """
     twin_rules = scenario.rules.model_copy(
         update={"partners_no_worse_off": not scenario.rules.partners_no_worse_off}
     )
     twin_scenario = scenario.model_copy(update={"rules": twin_rules})
-    twin = CoLocationModel.from_estate(estate, twin_scenario, travel, demand).solve()
-    twin_timing = programme.Timing.of_model(twin, estate, twin_scenario)
-    decision, assignment = twin.solution.site_decision, twin.solution.assignment
-    rows = []
-    for rules, totals, ledger in (
-        (scenario.rules, result.totals, result.ledger),
-        (
-            twin_rules,
-            programme.totals(estate, twin_scenario, decision, assignment, twin_timing),
-            programme.partner_ledger(estate, twin_scenario, decision, assignment, twin_timing),
-        ),
-    ):
-        gains = ledger["npv_gain"]
-        losers = gains[gains < -0.5]
-        transfers = programme.compensation(gains, years)
+    asked = result.solve
+    rows = [
+        _fair_share_row(
+            scenario.rules, True, asked["status"], asked["gap"], result.totals, result.ledger, years
+        )
+    ]
+    try:
+        twin = CoLocationModel.from_estate(estate, twin_scenario, travel, demand).solve()
+    except (InfeasibleScenario, SolverError) as error:
+        infeasible = isinstance(error, InfeasibleScenario)
         rows.append(
             {
-                "plan": "every partner no worse off"
-                if rules.partners_no_worse_off
-                else "partners may lose",
-                "as_asked": rules is scenario.rules,
-                "npv_saving": float(totals["npv_saving"]),
-                "partners_losing": ", ".join(losers.index.astype(str)),
-                "npv_lost_by_losers": float(-losers.sum()) if len(losers) else 0.0,
-                "transfers_per_year": float(
-                    transfers.groupby("financial_year")["amount"].sum().max()
-                    if not transfers.empty
-                    else 0.0
-                ),
-                "sites_disposed": int(totals["sites_disposed"]),
-                "sites_built": int(totals["sites_built"]),
+                "plan": _fair_share_plan(twin_rules),
+                "as_asked": False,
+                "solve_status": "infeasible" if infeasible else "no plan",
+                "solve_gap": float("nan"),
+                "npv_saving": float("nan"),
+                "partners_losing": "",
+                "npv_lost_by_losers": float("nan"),
+                "transfers_per_year": float("nan"),
+                "sites_disposed": pd.NA,
+                "sites_built": pd.NA,
+                "note": "; ".join(error.reasons) if infeasible else str(error),
             }
         )
-    return pd.DataFrame(rows)
+    else:
+        timing = programme.Timing.of_model(twin, estate, twin_scenario)
+        decision, assignment = twin.solution.site_decision, twin.solution.assignment
+        totals = programme.totals(estate, twin_scenario, decision, assignment, timing)
+        ledger = programme.partner_ledger(estate, twin_scenario, decision, assignment, timing)
+        solution = twin.solution
+        rows.append(
+            _fair_share_row(twin_rules, False, solution.status, solution.gap, totals, ledger, years)
+        )
+    table = pd.DataFrame(rows)
+    for column in ("sites_disposed", "sites_built"):
+        table[column] = table[column].astype("Int64")
+    return table
+
+
+def _fair_share_plan(rules) -> str:
+    return "every partner no worse off" if rules.partners_no_worse_off else "partners may lose"
+
+
+def _fair_share_row(
+    rules, as_asked: bool, status: str, gap: float, totals, ledger: pd.DataFrame, years
+) -> dict:
+    """One plan's row of :func:`fair_shares`: how its solve ended and what it does."""
+    gains = ledger["npv_gain"]
+    losers = gains[gains < -0.5]
+    transfers = programme.compensation(gains, years)
+    return {
+        "plan": _fair_share_plan(rules),
+        "as_asked": as_asked,
+        "solve_status": status,
+        "solve_gap": float(gap),
+        "npv_saving": float(totals["npv_saving"]),
+        "partners_losing": ", ".join(losers.index.astype(str)),
+        "npv_lost_by_losers": float(-losers.sum()) if len(losers) else 0.0,
+        "transfers_per_year": float(
+            transfers.groupby("financial_year")["amount"].sum().max()
+            if not transfers.empty
+            else 0.0
+        ),
+        "sites_disposed": int(totals["sites_disposed"]),
+        "sites_built": int(totals["sites_built"]),
+        "note": "",
+    }
 
 
 #: Every file :func:`save_run` writes into a result folder (its extra writers add theirs).

@@ -77,6 +77,14 @@ _FIGURES: dict[str, tuple[str, ...] | None] = {
     ),
     "moves.csv": ("distance_km", "fit_out_cost", "moving_cost", "total_cost"),
     "services.csv": ("space_m2",),
+    "fair_shares.csv": (
+        "solve_gap",
+        "npv_saving",
+        "npv_lost_by_losers",
+        "transfers_per_year",
+        "sites_disposed",
+        "sites_built",
+    ),
 }
 # Entries of the summary's solver report that are figures.
 _SOLVE_FIGURES = ("objective", "best_bound", "gap", "build_seconds", "solve_seconds")
@@ -385,8 +393,9 @@ def _csv(path: Path, **options: Any) -> pd.DataFrame:
     for column in frame.columns if figures is None else figures:
         if column not in frame.columns:
             continue
-        values = pd.to_numeric(frame[column], errors="coerce")
-        wrong = frame[column].notna() & values.isna()
+        raw = frame[column].mask(frame[column].eq(""))  # a blank figure is a missing one
+        values = pd.to_numeric(raw, errors="coerce")
+        wrong = raw.notna() & values.isna()
         if wrong.any():
             row = frame.index[wrong.to_numpy()][0]
             found = f"{frame[column][wrong].iloc[0]!r} (row {row})"
@@ -456,7 +465,7 @@ def load_result(folder: str | Path) -> ScenarioResult:
     for name, text_columns in (
         ("programme", ("partner",)),
         ("compensation", ("payer", "payee")),
-        ("fair_shares", ("plan", "partners_losing")),
+        ("fair_shares", ("plan", "solve_status", "partners_losing", "note")),
         ("closure_impact", ("site_id", "name", "requirement")),
     ):
         path = folder / f"{name}.csv"
