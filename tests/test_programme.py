@@ -73,6 +73,38 @@ def test_a_lease_may_instead_run_to_its_end_and_leave_for_nothing():
     assert model.solution.objective == pytest.approx(100_000)
 
 
+def test_with_exits_in_any_year_the_lease_end_is_still_free():
+    # No break; leaving costs 150,000 in any year but the lease's last (it ends 31 March
+    # 2030, so FY 2030-31 starts free): leave now 150,000, in year k 20,000 k + 150,000, at
+    # the end 5 years of rent, 100,000. The model must cost the end as the programme does.
+    case = leased(lease_exit_cost=150_000.0, lease_end="2030-03-31")
+    model, result = solved(case, scenario(rules={"lease_exit_at_break_only": False}))
+    assert years_of(result) == {"B": 2030}
+    assert result.sites.loc["B", "exit_cost"] == 0
+    assert model.solution.objective == pytest.approx(100_000)
+    # With a cheaper exit, leaving at once is best, at its cost.
+    case = leased(lease_exit_cost=90_000.0, lease_end="2030-03-31")
+    model, result = solved(case, scenario(rules={"lease_exit_at_break_only": False}))
+    assert years_of(result) == {"B": FIRST}
+    assert model.solution.objective == pytest.approx(90_000)
+
+
+def test_a_break_before_the_plan_starts_has_passed():
+    # The break (31 October 2025) falls in the plan's first financial year but before its
+    # start (1 January 2026): the lease can only run to its end, 5 years of rent. Were the
+    # break still open, leaving in FY 2026-27 would cost 20,000 + 10,000.
+    case = leased(lease_break="2025-10-31", lease_exit_cost=10_000.0, lease_end="2030-03-31")
+    model, result = solved(case, scenario())
+    assert years_of(result) == {"B": 2030}
+    assert result.sites.loc["B", "exit_cost"] == 0
+    assert model.solution.objective == pytest.approx(100_000)
+    # A break on the start day itself is still open.
+    case = leased(lease_break="2026-01-01", lease_exit_cost=10_000.0, lease_end="2030-03-31")
+    model, result = solved(case, scenario())
+    assert years_of(result) == {"B": FIRST + 1}
+    assert model.solution.objective == pytest.approx(20_000 + 10_000)
+
+
 def fire_and_hub(build_years: float | None = 2.0):
     """Fire station F (50,000/yr, worth 100,000) and candidate hub H (build 80,000, 10,000/yr)."""
     hub = {
@@ -328,3 +360,24 @@ def test_a_large_dated_model_starts_from_its_phased_timeless_plan():
     # The phased plan was the start: today's 500,000 down to the optimum.
     assert model.solution.local_search.endswith("£0.5m -> £0.2m")
     assert model.solution.status == "optimal"
+
+
+def test_a_run_whose_two_costings_differ_reports_nothing(monkeypatch):
+    """The programme's year-by-year cost of a plan must be the model's verified cost; a
+    costing that drifts by more than £1 stops the run before any figure is built."""
+    case = leased(lease_break="2028-06-30", lease_exit_cost=10_000.0)
+    sc = scenario()
+    model = CoLocationModel.from_estate(case, sc, None, None).solve()
+    timing = programme.Timing.of_model(model, case, sc)
+    assert build_result(case, sc, model.solution, None, None, timing).totals[
+        "npv_cost_after"
+    ] == pytest.approx(90_000)
+    counted = programme.totals
+
+    def drifted(*args, **kwargs):
+        totals = counted(*args, **kwargs)
+        return {**totals, "npv_cost_after": totals["npv_cost_after"] + 1.5}
+
+    monkeypatch.setattr(programme, "totals", drifted)
+    with pytest.raises(RuntimeError, match=r"£90,001.50, is not .* £90,000.00"):
+        build_result(case, sc, model.solution, None, None, timing)

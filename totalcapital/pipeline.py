@@ -348,6 +348,8 @@ def build_result(
     }
     if solution.local_search:
         solve["local_search"] = solution.local_search
+    totals = programme.totals(estate, scenario, decision, assignment, timing)
+    _check_costs_agree(totals["npv_cost_after"], solution.objective)
     return ScenarioResult(
         name=scenario.name,
         scenario=scenario.resolved(),
@@ -358,11 +360,29 @@ def build_result(
         coverage=solution.coverage,
         demand=demand_out,
         areas=reach_areas(estate, scenario, assignment, decision, travel),
-        totals=programme.totals(estate, scenario, decision, assignment, timing),
+        totals=totals,
         solve=solve,
         programme=programme.programme_table(estate, money, codes),
         compensation=programme.compensation(ledger["npv_gain"], timing.years),
     )
+
+
+#: How far the programme's year-by-year cost may differ from the model's verified cost (£ and
+#: share of it): rounding only.
+COSTS_AGREE_WITHIN = (1.0, 1e-7)
+
+
+def _check_costs_agree(programme_cost: float, verified_cost: float) -> None:
+    """The plan's whole-life cost counted year by year, pound by pound, must be the cost the
+    model optimised and verified: two costings of one plan that disagree mean a fault here,
+    and no figure of the run can be trusted."""
+    pounds, share = COSTS_AGREE_WITHIN
+    if abs(programme_cost - verified_cost) > max(pounds, share * abs(verified_cost)):
+        raise RuntimeError(
+            f"the plan's whole-life cost counted year by year, £{programme_cost:,.2f}, is not "
+            f"the cost the model optimised and verified, £{verified_cost:,.2f}; nothing is "
+            "reported"
+        )
 
 
 def _network_area(network: RoadNetwork, origin: gpd.GeoSeries, minutes: float):

@@ -214,8 +214,9 @@ def _held_years(
     return held, np.repeat(~candidate[:, None], horizon, axis=1)
 
 
-def _lease_exit_is_free(estate: Estate, timing: Timing) -> np.ndarray:
-    """Per site: a lease given up at its end (not at a break) costs nothing to leave."""
+def _lease_exit_is_free(estate: Estate, timing: Timing, start: pd.Timestamp) -> np.ndarray:
+    """Per site: a lease given up at its end (not at a break) costs nothing to leave. A break
+    before ``start`` has passed and counts for nothing."""
     sites = estate.sites
     if timing.years.window == 1:
         return np.zeros(len(sites), dtype=bool)
@@ -223,7 +224,12 @@ def _lease_exit_is_free(estate: Estate, timing: Timing) -> np.ndarray:
 
     def offset(column: str) -> np.ndarray:
         return np.array(
-            [np.nan if pd.isna(day) else timing.years.offset_of(day) for day in sites[column]]
+            [
+                np.nan
+                if pd.isna(day) or (column == "lease_break" and pd.Timestamp(day) < start)
+                else timing.years.offset_of(day)
+                for day in sites[column]
+            ]
         )
 
     at_end = offset("lease_end") == change
@@ -269,7 +275,10 @@ def yearly_money(
         return table
 
     receipts = at_year(costs["net_receipt"].to_numpy(), change, decision == "dispose")
-    exit_cost = np.where(_lease_exit_is_free(estate, timing), 0.0, costs["exit_cost"].to_numpy())
+    start = pd.Timestamp(scenario.finance.start_date)
+    exit_cost = np.where(
+        _lease_exit_is_free(estate, timing, start), 0.0, costs["exit_cost"].to_numpy()
+    )
     exits = at_year(exit_cost, change, decision == "exit_lease")
     builds = at_year(costs["open_capex"].to_numpy(), change, decision == "build")
     backlog_amount = np.where(candidate, 0.0, sites["backlog_cost"].to_numpy(dtype=float))

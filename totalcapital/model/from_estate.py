@@ -139,9 +139,22 @@ def _lease_epochs(
     ).to_numpy()
     may_go = np.zeros((n, n_epochs), dtype=bool)
     at_break = np.zeros((n, n_epochs), dtype=bool)
+    start = pd.Timestamp(scenario.finance.start_date)
     if not scenario.rules.lease_exit_at_break_only:
         may_go[leasehold] = True
         at_break[leasehold] = True
+        if not epochs.timeless:
+            # Any year at the exit cost, except the year the lease ends anyway: free then,
+            # as the programme's money has it (unless a break falls in that year too).
+            years = epochs.years
+            ends, breaks = sites["lease_end"], sites["lease_break"]
+            for i, (end, brk) in enumerate(zip(ends, breaks, strict=True)):
+                if not leasehold[i] or pd.isna(end):
+                    continue
+                offset = years.offset_of(end)
+                free = pd.isna(brk) or pd.Timestamp(brk) < start or years.offset_of(brk) != offset
+                if 0 <= offset < years.window and free:
+                    at_break[i, epochs.epoch_of(offset)] = False
     elif epochs.timeless:
         # Timeless: a lease may go at the start, at its exit cost, if it breaks in the horizon.
         allowed = finance.lease_exit_allowed(
@@ -153,7 +166,8 @@ def _lease_epochs(
         years = epochs.years
         for column, costly in (("lease_break", True), ("lease_end", False)):
             for i, day in enumerate(sites[column]):
-                if not leasehold[i] or pd.isna(day):
+                # A break before the start has passed: the lease cannot be broken then.
+                if not leasehold[i] or pd.isna(day) or (costly and pd.Timestamp(day) < start):
                     continue
                 offset = years.offset_of(day)
                 if 0 <= offset < years.window:
