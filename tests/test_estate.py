@@ -235,6 +235,49 @@ def test_bad_yes_no_and_bad_date(tmp_path):
     assert {(p.row_id, p.column) for p in problems} == {("A", "listed"), ("B", "lease_break")}
 
 
+def test_dates_are_read_only_year_month_day(tmp_path):
+    """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
+    sites = site_rows()
+    sites[1]["lease_break"] = "01/05/2029"
+    sites[1]["lease_end"] = "2031-03-31 00:00:00"  # a spreadsheet's date cell, read as text
+    problems = problems_of(write_csvs(tmp_path, sites, service_rows()))
+    [problem] = problems
+    assert (problem.row_id, problem.column, problem.found) == ("B", "lease_break", "'01/05/2029'")
+    assert "YYYY-MM-DD" in problem.expected
+    sites[1]["lease_break"] = "2029-05-01"
+    estate = load_estate(write_csvs(tmp_path, sites, service_rows()))
+    assert estate.sites.loc["B", "lease_break"] == pd.Timestamp("2029-05-01")
+    assert estate.sites.loc["B", "lease_end"] == pd.Timestamp("2031-03-31")
+
+
+def test_columns_named_almost_as_one_that_is_read_are_named(tmp_path):
+    """A misspelt column would be ignored and its default used (services free to move, no
+    lease break): each is named with the column it surely means, and a repeated header too.
+    Columns that mean nothing to totalcapital are kept as they are."""
+    sites, services = site_rows(), service_rows()
+    for row in sites:
+        row["lease_brake"] = row.pop("lease_break", "")
+        row["Market_Value"] = row.pop("market_value")
+        row["backlog"] = "0"
+        row["notes"] = "kept"
+    for row in services:
+        row["moveable"] = "no"
+    path = write_csvs(tmp_path, sites, services)
+    text = path.read_text().splitlines()
+    path.write_text("\n".join([text[0] + ",name", *(line + ",again" for line in text[1:])]))
+    problems = problems_of(path)
+    named = {(p.file, p.column, p.expected.split("'")[1]) for p in problems if p.row_id is None}
+    assert named == {
+        ("sites.csv", "lease_brake", "lease_break"),
+        ("sites.csv", "Market_Value", "market_value"),
+        ("sites.csv", "backlog", "backlog_cost"),
+        ("sites.csv", "name", "name"),  # the header written twice
+        ("services.csv", "moveable", "movable"),
+        ("sites.csv", "market_value", "market_value"),  # so the required column is missing
+    }
+    assert not [p for p in problems if p.row_id is not None]
+
+
 def test_coordinates_outside_great_britain_are_caught(tmp_path):
     sites = site_rows()
     sites[0]["easting"], sites[0]["northing"] = "471700", "4785000"  # a slip of the keyboard

@@ -16,6 +16,7 @@ nothing, control characters in text, coordinates that do not fit their declared 
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,25 @@ _LON = ("lon", "longitude", "lng")
 _LAT = ("lat", "latitude")
 _EAST = ("easting", "x")
 _NORTH = ("northing", "y")
+_PLACE = (*_LON, *_LAT, *_EAST, *_NORTH, "postcode")
+
+#: Every column each layer reads: a column named almost like one of these is a typing mistake
+#: that would otherwise be ignored (or, on a site, taken for a capability).
+_READ_COLUMNS = {
+    "site": (
+        "site_id",
+        *_SITE_TEXT,
+        *_SITE_MONEY,
+        *_SITE_BOOL,
+        *CAPABILITY_COLUMNS,
+        "lease_break",
+        "lease_end",
+        "build_years",
+        *_PLACE,
+    ),
+    "service": ("service_id", *_SERVICE_TEXT, *_SERVICE_NUMBERS, *_SERVICE_BOOL),
+    "demand point": ("demand_id", "weight", "population", *_PLACE),
+}
 
 
 @dataclass(frozen=True)
@@ -713,9 +733,13 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
             continue
         raw = frame[column]
         blank = _is_blank(raw)
-        dates = pd.to_datetime(raw.astype("string").str.strip(), errors="coerce", format="mixed")
+        # Only year-month-day: 01/05/2029 is 1 May to some and 5 January to others, and a
+        # guess would move a lease break by months without a word.
+        text = raw.astype("string").str.strip()
+        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+        dates = pd.to_datetime(text.where(iso.fillna(False)), errors="coerce", format="ISO8601")
         for row, value in zip(ids[~blank & dates.isna()], raw[~blank & dates.isna()], strict=True):
-            checker.add(label, row, column, "a date (YYYY-MM-DD)", value)
+            checker.add(label, row, column, "a date written year-month-day (YYYY-MM-DD)", value)
         implausible = dates.notna() & ((dates < _DATES[0]) | (dates > _DATES[1]))
         for row, value in zip(ids[implausible], raw[implausible], strict=True):
             checker.add(label, row, column, "a date between 1900 and 2300", value)
@@ -801,7 +825,9 @@ def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_la
     for row, site in zip(ids[at_candidate], current[at_candidate], strict=True):
         checker.add(label, row, "current_site", "an existing (not candidate) site", site)
     gia = sites["gia_m2"].astype(float)
-    largest = float(gia.max()) if len(gia) and gia.notna().any() else 0.0
+    # With no floor space read (no such column, or none valid: already reported) there is
+    # nothing to compare with.
+    largest = float(gia[gia > 0].max()) if (gia > 0).any() else np.inf
     too_big = out["space_m2"] > largest
     for row, value in zip(ids[too_big], out["space_m2"][too_big], strict=True):
         checker.add(
@@ -848,6 +874,39 @@ def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
     return demand
 
 
+def _meant(name: str, read: tuple[str, ...]) -> str | None:
+    """The column ``name`` was surely meant to be, if it is not one itself: the same name in
+    other capitals, a close spelling, or the start of one (as Shapefiles cut names to 10)."""
+    if name in read:
+        return None
+    lower = name.strip().lower()
+    for column in read:
+        if lower == column or (len(lower) >= 5 and column.startswith(lower)):
+            return column
+    close = difflib.get_close_matches(lower, read, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read) -> None:
+    """Columns named twice, and columns named almost as one that is read."""
+    names = [str(c) for c in frame.columns]
+    for name in names:
+        # CSV and Excel readers rename a repeated header "name.1", "name.2", ...
+        base, dot, number = name.rpartition(".")
+        if dot and number.isdigit() and base in names:
+            checker.add(label, None, base, f"one column named '{base}'", _found("more than one"))
+            continue
+        meant = _meant(name, read)
+        if meant is not None:
+            checker.add(
+                label,
+                None,
+                name,
+                f"the column name '{meant}' (a column named '{name}' is not read)",
+                _found(f"'{name}'" + (" as well" if meant in names else "")),
+            )
+
+
 def _normalise(
     checker: _Checker,
     sites: pd.DataFrame,
@@ -870,6 +929,7 @@ def _normalise(
         for column in frame.columns:
             if control_characters(str(column)):
                 checker.add(label, None, None, "column names without control characters", column)
+        _check_column_names(checker, frame, label, _READ_COLUMNS[noun])
     sites_gdf, capabilities = _normalise_sites(checker, sites, sites_label, postcode_index)
     services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
     demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
