@@ -25,7 +25,14 @@ import totalcapital
 from totalcapital.cli import EXIT_BAD_INPUT, EXIT_POINTS_FAILED, app
 from totalcapital.frontier import weight_step
 from totalcapital.scenario import ScenarioError, load_scenario
-from totalcapital.sweep import POINT_FILES, load_sweep, make_point, run_point, run_points
+from totalcapital.sweep import (
+    POINT_FILES,
+    load_sweep,
+    make_point,
+    run_point,
+    run_points,
+    unfinished,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -479,3 +486,31 @@ def test_make_point_refuses_a_path_into_a_single_value():
     base = load_scenario(SCENARIOS / "colocate.yaml")
     with pytest.raises(ScenarioError, match="'finance.discount_rate' is a single value"):
         make_point(base, {"x": 1}, {"finance.discount_rate.low": 0.01})
+
+
+def test_a_finished_point_runs_again_once_its_register_changes(tmp_path):
+    """Resuming keeps a finished point only while the files it read are as they were: a
+    corrected register must not leave the old answer in the summary. Touching a file
+    without changing it keeps the point."""
+    register = tmp_path / "estate.gpkg"
+    register.write_bytes(DEMO.read_bytes())
+    sweep = write_yaml(
+        tmp_path / "stale.yaml",
+        {
+            "name": "stale",
+            "scenario": str(SCENARIOS / "colocate.yaml"),
+            "places": {"estates": [str(register)]},
+        },
+    )
+    [point] = load_sweep(sweep).points
+    out = tmp_path / "out"
+    outcome = run_point(point, out / "points" / point.key)
+    assert outcome.status == "optimal", outcome.message
+    assert unfinished([point], out) == []
+    os.utime(register, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert unfinished([point], out) == []  # the same bytes: still finished
+
+    sites = gpd.read_file(register, layer="sites")
+    sites.loc[sites["site_id"] == "OMR-RDCHQ", "running_cost"] = 9_900_000.0
+    sites.to_file(register, layer="sites", driver="GPKG")
+    assert unfinished([point], out) == [point]

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ._cache import file_sha256 as sha256
 from ._errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,6 @@ _MANIFEST_BYTES_MAX = 1_000_000
 def new_run_id() -> str:
     """A run's id: when it started and a random part, e.g. ``20260401T101500-3f9a1c``."""
     return f"{datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- locks

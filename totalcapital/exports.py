@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from rich.table import Table
 from rich.text import Text
 
+from ._cache import file_sha256
 from ._text import FORMULA_TRIGGERS, printable, spreadsheet_text
 
 if TYPE_CHECKING:
@@ -608,27 +609,19 @@ def _number(value: Any) -> float:
 # --------------------------------------------------------------------------- decision record
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _describe_input(path: Path) -> dict[str, Any]:
+def describe_input(path: Path) -> dict[str, Any]:
     """Name, size and SHA-256 of an input file (a folder: of its files, in name order)."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
         digest = hashlib.sha256()
         for file in files:
-            digest.update(f"{file.relative_to(path).as_posix()}\0{_sha256(file)}\n".encode())
+            digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
         size = sum(f.stat().st_size for f in files)
         return {"path": str(path), "bytes": size, "sha256": digest.hexdigest(), "files": len(files)}
     if not path.is_file():
         raise FileNotFoundError(f"{path}: input named in the decision record does not exist")
-    return {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _package_versions() -> dict[str, str | None]:
@@ -677,7 +670,7 @@ def decision_record(
     return {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "scenario_name": str(result.name),
-        "inputs": {str(role): _describe_input(Path(p)) for role, p in inputs.items()},
+        "inputs": {str(role): describe_input(Path(p)) for role, p in inputs.items()},
         "scenario": _jsonable(result.scenario),
         "solver": _plain(solve.get("solver")),
         "status": _plain(solve.get("status")),

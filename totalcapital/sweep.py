@@ -19,6 +19,7 @@ list every point.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -516,6 +517,10 @@ def finished_outcome(point: SweepPoint, folder: Path) -> PointOutcome | None:
     if not isinstance(record, dict) or record.get("fingerprint") != point.fingerprint:
         log.info("Point %s: its scenario changed since it ran; running it again", point.label)
         return None
+    changed = _changed_input(folder / "decision_record.json")
+    if changed is not None:
+        log.info("Point %s: %s changed since it ran; running it again", point.label, changed)
+        return None
     return PointOutcome(
         point.key,
         point.values,
@@ -525,6 +530,40 @@ def finished_outcome(point: SweepPoint, folder: Path) -> PointOutcome | None:
         True,
         record,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _input_digest(path: str, size: int, modified: int) -> str:
+    """An input's SHA-256, read once per version of the file (size and time stamp)."""
+    from .exports import describe_input
+
+    return describe_input(Path(path))["sha256"]
+
+
+def _changed_input(record_file: Path) -> str | None:
+    """The first data file (register, demand, network, ...) a finished point read that is not
+    as it was then, or None. Its scenario is compared by the fingerprint."""
+    from .exports import describe_input
+
+    try:
+        inputs = json.loads(record_file.read_text(encoding="utf-8"))["inputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return str(record_file)
+    for key, entry in inputs.items():
+        if key.startswith(("scenario", "sweep")) or not isinstance(entry, dict):
+            continue
+        path = Path(str(entry.get("path")))
+        try:
+            if path.is_dir():
+                digest = describe_input(path)["sha256"]
+            else:
+                stat = path.stat()
+                digest = _input_digest(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            return str(path)
+        if digest != entry.get("sha256"):
+            return str(path)
+    return None
 
 
 def unfinished(points: Sequence[SweepPoint], folder: Path) -> list[SweepPoint]:
