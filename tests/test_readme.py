@@ -42,6 +42,8 @@ def test_demo_figures_in_the_readme_are_the_runs(demo_runs):
     }
     for what, figure in quoted.items():
         assert f"**{figure}**" in README, f"README should quote {what} as {figure}"
+    verification = hub.solve["verification"]
+    assert f'"{verification}" (the `blue-light-hub` demo)' in README
     # And what the words say about the hub holds in the run.
     assert hub_site["decision"] == "build" and hub_site["build_start_year"] == 2026
     assert hub.sites.loc["MAL-FIRE", "decision_year"] == hub_site["decision_year"]
