@@ -235,6 +235,19 @@ def test_bad_yes_no_and_bad_date(tmp_path):
     assert {(p.row_id, p.column) for p in problems} == {("A", "listed"), ("B", "lease_break")}
 
 
+def test_commas_are_read_only_between_thousands(tmp_path):
+    """£250,000 is a quarter of a million; 1,5 is one and a half to some, never 15."""
+    sites = site_rows()
+    sites[0]["market_value"] = "£250,000"
+    sites[1]["gia_m2"] = "1,5"
+    problems = problems_of(write_csvs(tmp_path, sites, service_rows()))
+    assert [(p.row_id, p.column, p.found) for p in problems] == [("B", "gia_m2", "'1,5'")]
+    sites[1]["gia_m2"] = "1,300"
+    estate = load_estate(write_csvs(tmp_path, sites, service_rows()))
+    assert estate.sites.loc["A", "market_value"] == 250_000
+    assert estate.sites.loc["B", "gia_m2"] == 1_300
+
+
 def test_dates_are_read_only_year_month_day(tmp_path):
     """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
     sites = site_rows()

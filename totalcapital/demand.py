@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 
 from totalcapital._errors import EstateValidationError, Problem
-from totalcapital._validate import DEMAND_WEIGHT_MAX, file_problem, point_problems
+from totalcapital._validate import (
+    DEMAND_WEIGHT_MAX,
+    file_problem,
+    numbers_from_text,
+    point_problems,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +48,6 @@ _COORDINATE_COLUMNS = (
     (("longitude", "latitude"), "EPSG:4326"),
     (("lng", "lat"), "EPSG:4326"),
 )
-
-
-def _number(series: pd.Series) -> pd.Series:
-    """Numbers written with thousands separators ("1,632") as floats; NaN when not a number."""
-    text = series.astype("string").str.replace(",", "", regex=False).str.strip()
-    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def load_lsoa_demand(
@@ -118,7 +117,7 @@ def load_lsoa_demand(
         {
             "demand_id": codes[chosen.index],
             "authority": authority_of_row[chosen.index],
-            "weight": _number(chosen["All Ages"]),
+            "weight": numbers_from_text(chosen["All Ages"]),
         }
     )
     for row in lsoa[~_plausible_weight(lsoa["weight"])].itertuples():
@@ -135,8 +134,8 @@ def load_lsoa_demand(
 
     centroids = centroids.assign(
         LSOA11CD=centroids["LSOA11CD"].astype("string").str.strip(),
-        x=_number(centroids["x"]),
-        y=_number(centroids["y"]),
+        x=numbers_from_text(centroids["x"]),
+        y=numbers_from_text(centroids["y"]),
     ).drop_duplicates("LSOA11CD")
     merged = lsoa.merge(
         centroids[["LSOA11CD", "LSOA11NM", "x", "y"]],
@@ -246,8 +245,8 @@ def _read_points(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[
     lower = {str(column).strip().lower(): column for column in table.columns}
     for (x_name, y_name), crs in _COORDINATE_COLUMNS:
         if x_name in lower and y_name in lower:
-            x = _number(table[lower[x_name]])
-            y = _number(table[lower[y_name]])
+            x = numbers_from_text(table[lower[x_name]])
+            y = numbers_from_text(table[lower[y_name]])
             points = gpd.GeoDataFrame(
                 table.drop(columns=[lower[x_name], lower[y_name]]),
                 geometry=gpd.points_from_xy(x, y),

@@ -36,6 +36,7 @@ from ._validate import (
     TEXT_MAX,
     declared_crs_problems,
     file_problem,
+    numbers_from_text,
     point_problems,
     sites_near_demand,
     swap_problems,
@@ -459,8 +460,7 @@ def _numbers(
         return pd.Series(default, index=frame.index, dtype=float)
     raw = frame[column]
     blank = _is_blank(raw)
-    text = raw.astype("string").str.replace(",", "", regex=False).str.replace("£", "", regex=False)
-    values = pd.to_numeric(text.str.strip(), errors="coerce").astype(float)
+    values = numbers_from_text(raw)
     bad = ~blank & values.isna()
     for row, value in zip(ids[bad], raw[bad], strict=True):
         checker.add(label, row, column, "a number", value)
