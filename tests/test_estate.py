@@ -248,6 +248,16 @@ def test_commas_are_read_only_between_thousands(tmp_path):
     assert estate.sites.loc["B", "gia_m2"] == 1_300
 
 
+def test_service_types_spelt_almost_as_the_projects_are_named(tmp_path):
+    services = service_rows()
+    services[0]["service_type"] = "Fire Station"
+    services[1]["service_type"] = "youth_centre"  # a type of the estate's own: fine
+    problems = problems_of(write_csvs(tmp_path, site_rows(), services))
+    assert [(p.row_id, p.column, p.expected) for p in problems] == [
+        (services[0]["service_id"], "service_type", "the service type 'fire_station'")
+    ]
+
+
 def test_dates_are_read_only_year_month_day(tmp_path):
     """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
     sites = site_rows()

@@ -497,6 +497,30 @@ def test_unknown_ids_in_locks_are_scenario_errors():
         CoLocationModel.from_estate(two_sites(), scenario(locks={"keep_sites": ["Z"]}))
 
 
+def test_names_spelt_almost_as_the_estates_are_scenario_errors(caplog):
+    """A misspelt type or partner would make its rule silently do nothing: each is named
+    with what it surely means. A name like nothing here is allowed, with a warning (a
+    scenario may serve several estates), unless a standard would then measure nothing."""
+    typos = scenario(
+        rules={"incompatible": [["council_ofice", "library"]]},
+        travel={"blue_light_factor": {"Council Office": 1.2}},
+        finance={"partner_capital_budget_per_year": {"councl": 0.0}},
+    )
+    with pytest.raises(ScenarioError) as raised:
+        CoLocationModel.from_estate(two_sites(), typos)
+    message = str(raised.value)
+    assert "rules.incompatible: 'council_ofice' is no service type" in message
+    assert "did you mean 'council_office'?" in message
+    assert "travel.blue_light_factor: 'Council Office'" in message
+    assert "'councl' is no partner" in message and "did you mean 'COUNCIL'?" in message
+    assert "library" not in message  # a type the estate lacks but spelt as the project's
+    assert "no service type 'library'" in caplog.text
+
+    standard = {"name": "fire", "service_types": ["fire_station"], "minutes": 10}
+    with pytest.raises(ScenarioError, match=r"fire: none of its service types .* measure"):
+        CoLocationModel.from_estate(two_sites(), scenario(standards=[standard]))
+
+
 # ---------------------------------------------------------------- array core
 
 

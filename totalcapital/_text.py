@@ -8,7 +8,9 @@ start a spreadsheet formula nor break a workbook.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 __all__ = [
     "CELL_TEXT_MAX",
@@ -87,3 +89,17 @@ def from_csv_field(text: str) -> str:
     if text.startswith("'") and needs_formula_guard(text[1:]):
         return text[1:]
     return text
+
+
+def meant_name(name: str, known: Iterable[str]) -> str | None:
+    """The name of ``known`` that ``name`` (not itself one of them) was surely meant to be:
+    the same in other capitals, spaces or hyphens ("Fire Station"), a close spelling
+    ("fire_staion"), or its start (a Shapefile cuts names to 10 characters). None if none."""
+    known = [str(k) for k in known]
+    plain = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    for candidate in known:
+        if plain == candidate.lower() or (len(plain) >= 5 and candidate.startswith(plain)):
+            return candidate
+    lowered = {candidate.lower(): candidate for candidate in known}
+    close = difflib.get_close_matches(plain, list(lowered), n=1, cutoff=0.85)
+    return lowered[close[0]] if close else None

@@ -16,7 +16,6 @@ nothing, control characters in text, coordinates that do not fit their declared 
 
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ import pyogrio
 from shapely import points as make_points
 
 from ._errors import EstateValidationError, Problem
-from ._text import control_characters, tidy_whitespace
+from ._text import control_characters, meant_name, tidy_whitespace
 from ._validate import (
     BNG_LAND,
     CEILINGS,
@@ -815,6 +814,16 @@ def _normalise_services(checker, frame, label, sites: gpd.GeoDataFrame, sites_la
         if column not in out.columns and column != "geometry":
             out[column] = frame[column]
 
+    from ._map_symbols import SERVICE_LABELS
+
+    # "Fire Station" or "fire_staion" would match no standard: name the type meant.
+    kinds = out["service_type"]
+    for kind in sorted(set(kinds) - set(SERVICE_LABELS) - {""}):
+        meant = meant_name(kind, SERVICE_LABELS)
+        if meant is not None and meant != kind:
+            for row in ids[kinds == kind]:
+                checker.add(label, row, "service_type", f"the service type '{meant}'", kind)
+
     current = out["current_site"]
     named = current != ""
     unknown = named & ~current.isin(sites.index)
@@ -874,19 +883,6 @@ def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
     return demand
 
 
-def _meant(name: str, read: tuple[str, ...]) -> str | None:
-    """The column ``name`` was surely meant to be, if it is not one itself: the same name in
-    other capitals, a close spelling, or the start of one (as Shapefiles cut names to 10)."""
-    if name in read:
-        return None
-    lower = name.strip().lower()
-    for column in read:
-        if lower == column or (len(lower) >= 5 and column.startswith(lower)):
-            return column
-    close = difflib.get_close_matches(lower, read, n=1, cutoff=0.85)
-    return close[0] if close else None
-
-
 def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read) -> None:
     """Columns named twice, and columns named almost as one that is read."""
     names = [str(c) for c in frame.columns]
@@ -896,7 +892,7 @@ def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read
         if dot and number.isdigit() and base in names:
             checker.add(label, None, base, f"one column named '{base}'", _found("more than one"))
             continue
-        meant = _meant(name, read)
+        meant = None if name in read else meant_name(name, read)
         if meant is not None:
             checker.add(
                 label,

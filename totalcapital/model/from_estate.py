@@ -49,6 +49,7 @@ from scipy import sparse
 
 from .. import finance
 from .._errors import ScenarioError
+from .._text import meant_name
 from ..timeline import Epochs, FinancialYears, financial_year_of
 from .problem import CoverageRequirement, SideConstraint
 
@@ -81,6 +82,61 @@ def _unknown_ids(scenario: Scenario, estate: Estate) -> list[str]:
             problems.append(
                 f"rules.candidate_sites[{service}]: expected site_ids of {estate.source}, "
                 f"found {missing}"
+            )
+    return problems + _unknown_names(scenario, estate)
+
+
+def _unknown_names(scenario: Scenario, estate: Estate) -> list[str]:
+    """Service types and partner codes the scenario names that the estate lacks. A name
+    spelt almost like one the estate (or the project) knows is a problem, as is a standard
+    none of whose types the estate has (it would measure nothing and always be "met"); any
+    other unknown name is allowed with a warning (a scenario may serve several estates)."""
+    from .._map_symbols import SERVICE_LABELS
+
+    types = set(estate.services["service_type"])
+    partners = set(estate.partners)
+    rules = scenario.rules
+    requirements = [
+        *(("standards", r) for r in scenario.standards),
+        *(("access", r) for r in scenario.access),
+    ]
+    type_names = [
+        *(
+            (f"{kind}[{r.name}].service_types", t)
+            for kind, r in requirements
+            for t in r.service_types
+        ),
+        *(("rules.incompatible", t) for pair in rules.incompatible for t in pair),
+        *(("rules.capabilities", t) for t in rules.capabilities),
+        *(("travel.blue_light_factor", t) for t in scenario.travel.blue_light_factor),
+    ]
+    partner_names = [
+        *(("finance.partner_capital_budget_per_year", p) for p in
+          scenario.finance.partner_capital_budget_per_year),
+        *(("programme.partner_max_disposals_per_year", p) for p in
+          scenario.programme.partner_max_disposals_per_year),
+    ]  # fmt: skip
+    problems = []
+    for what, known, also, names in (
+        ("service type", types, SERVICE_LABELS, type_names),
+        ("partner", partners, (), partner_names),
+    ):
+        for key, name in names:
+            if name in known:
+                continue
+            meant = meant_name(name, sorted(known)) or meant_name(name, also)
+            if meant is not None and meant != name:
+                problems.append(
+                    f"{key}: '{name}' is no {what} of {estate.source} (did you mean '{meant}'?)"
+                )
+            else:
+                log.warning("%s: no %s '%s' in %s", key, what, name, estate.source)
+    for _, requirement in requirements:
+        if not types.intersection(requirement.service_types):
+            problems.append(
+                f"{requirement.name}: none of its service types "
+                f"({', '.join(requirement.service_types)}) is in {estate.source}, so it would "
+                "measure nothing"
             )
     return problems
 
