@@ -104,6 +104,30 @@ def test_a_solver_that_reports_a_better_objective_than_its_plan_is_caught(monkey
     assert "re-solving without the starting plan" in caplog.text
 
 
+def test_a_run_whose_plan_failed_the_check_lends_no_bound_to_the_next(monkeypatch):
+    """The first run lies about its plan and claims a bound (-50,000) above the true optimum
+    (-100,000); the re-solve finds the optimum but proves only -400,000. Its plan must be
+    judged on its own bound: unproven, with the bound shown the one the gap rests on."""
+    model = CoLocationModel.from_estate(two_sites(), scenario())
+    real = solve_module.run_solver
+
+    def lying_then_weak(
+        arrays, solver, limit, gap, threads, start=None, integral=False, presolve=True
+    ):
+        run = real(arrays, solver, limit, gap, threads, start, integral, presolve)
+        if start is None:
+            return dataclasses.replace(run, best_bound=run.objective - 300_000)
+        claimed = run.objective + 50_000
+        return dataclasses.replace(run, values=start, objective=claimed, best_bound=claimed)
+
+    monkeypatch.setattr(solve_module, "run_solver", lying_then_weak)
+    solution = model.solve().solution
+    assert solution.objective == pytest.approx(-100_000)
+    assert solution.status == "unproven"
+    assert solution.best_bound == pytest.approx(-400_000)
+    assert solution.gap == pytest.approx(3.0)
+
+
 def test_a_checked_plan_is_kept_when_the_re_solve_runs_out_of_time(monkeypatch):
     """The start's plan, reported with a wrong objective, is still a lawful plan: when the
     re-solve finds nothing, it is reported at its checked cost and never called optimal."""

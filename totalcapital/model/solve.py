@@ -908,7 +908,8 @@ def solve_verified(
     attempts = [start, None] if start is not None else [None]
     run: SolverRun | None = None
     fallback: tuple[Plan, PlanCheck, SolverRun] | None = None
-    bounds: list[float] = []
+    bounds: list[float] = []  # proved by runs whose plan passed the check, or had none
+    doubtful: list[float] = []
     for attempt, start_plan in enumerate(attempts):
         limit = None
         if deadline is not None:
@@ -927,17 +928,26 @@ def solve_verified(
         _assign(arrays, run)
         if run.status == "infeasible" and fallback is None:
             return run
-        if math.isfinite(run.best_bound):
-            bounds.append(run.best_bound)
         if not run.has_solution:
+            if math.isfinite(run.best_bound):
+                bounds.append(run.best_bound)
             if fallback is None:
                 return run
             continue
         plan, check, problem_found = _disagreement(formulation, arrays, run)
+        if not problem_found and math.isfinite(run.best_bound):
+            bounds.append(run.best_bound)
+        elif math.isfinite(run.best_bound) and check is not None and check.holds:
+            # A run that misstated its plan's cost may have its bound shifted as much (a
+            # presolve offset): worth something only when no run's plan passes. One whose
+            # plan breaks a rule proves nothing.
+            doubtful.append(run.best_bound - max(0.0, run.objective - check.objective))
         if not problem_found:
             assert plan is not None and check is not None
             if fallback is None or check.objective <= fallback[1].objective:
-                gap = relative_gap(check.objective, max(bounds, default=math.nan))
+                # The bound shown is the one the gap and status rest on.
+                run = replace(run, best_bound=max(bounds, default=math.nan))
+                gap = relative_gap(check.objective, run.best_bound)
                 status = _status(run, gap, options.mip_gap, integral, check.objective)
                 if status == "optimal":
                     gap = 0.0 if gap <= PROVEN_GAP_TOLERANCE else gap
@@ -964,12 +974,12 @@ def solve_verified(
             "the plan keeps every rule and is reported at its recomputed cost, against the "
             "solver's bound lowered by any amount the solver overstated its objective"
         )
-        # If the solver's figures are shifted (a presolve offset), its bound may be too: in
-        # the worst case by as much as it overstated the plan's cost.
-        overstated = max(0.0, first.objective - check.objective)
-        gap = relative_gap(check.objective, max(bounds, default=math.nan) - overstated)
+        bound = max(bounds + doubtful, default=math.nan)
+        gap = relative_gap(check.objective, bound)
         status = "time_limit" if first.status == "time_limit" else "unproven"
-        return VerifiedPlan(plan, check, first, status, gap, tuple(notes))
+        return VerifiedPlan(
+            plan, check, replace(first, best_bound=bound), status, gap, tuple(notes)
+        )
     assert run is not None
     if not run.has_solution:
         return run
