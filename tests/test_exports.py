@@ -224,3 +224,24 @@ def test_comparison_rich_table_formats_each_measure():
     assert "67.8%" in row and "100.0%" in row
     row = next(line for line in text.splitlines() if "Sites disposed" in line)
     assert "£" not in row
+
+
+def test_a_figure_that_does_not_exist_is_null_in_strict_json(tmp_path):
+    """No bound (the solver never ran) is written as null, which every JSON reader takes,
+    and read back as a missing figure."""
+    import math
+
+    from totalcapital.results import load_result, write_result
+
+    result = make_result()
+    result.solve = {**result.solve, "best_bound": math.nan, "gap": math.nan}
+    write_result(result, tmp_path / "run")
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["solve"]["best_bound"] is None and summary["solve"]["gap"] is None
+    loaded = load_result(tmp_path / "run")
+    assert math.isnan(loaded.solve["best_bound"]) and math.isnan(loaded.solve["gap"])
+    assert loaded.solve["objective"] == result.solve["objective"]

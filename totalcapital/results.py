@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -284,9 +285,21 @@ def _write_tables(result: ScenarioResult, folder: Path, run_id: str) -> None:
         "solve": result.solve,
         "scenario": result.scenario,
     }
+    # Strict JSON: a figure that does not exist (no bound when the solver never ran) is null.
     (folder / SUMMARY_FILE).write_text(
-        json.dumps(summary, indent=2, default=_json_default), encoding="utf-8"
+        json.dumps(_nan_to_null(summary), indent=2, default=_json_default, allow_nan=False),
+        encoding="utf-8",
     )
+
+
+def _nan_to_null(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _nan_to_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_null(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _fail(path: Path, expected: str, found: str) -> ResultFolderError:
@@ -490,8 +503,11 @@ def load_result(folder: str | Path) -> ScenarioResult:
         coverage=coverage,
         demand=demand,
         areas=areas,
-        totals=summary["totals"],
-        solve=summary["solve"],
+        totals={k: math.nan if v is None else v for k, v in summary["totals"].items()},
+        solve={
+            k: math.nan if v is None and k in _SOLVE_FIGURES else v
+            for k, v in summary["solve"].items()
+        },
         programme=programme,
         compensation=compensation,
         fair_shares=fair_shares,
