@@ -503,7 +503,7 @@ def load_result(folder: str | Path) -> ScenarioResult:
         coverage=coverage,
         demand=demand,
         areas=areas,
-        totals={k: math.nan if v is None else v for k, v in summary["totals"].items()},
+        totals=summary["totals"],
         solve={
             k: math.nan if v is None and k in _SOLVE_FIGURES else v
             for k, v in summary["solve"].items()
