@@ -282,7 +282,7 @@ def test_sweep_survives_a_killed_point_and_resumes(cluster, tmp_path):
     assert {o.key for o in third if o.reused} == {killed}
 
 
-def test_sweep_command_writes_the_summary_and_exits_5_on_failures(cluster, tmp_path):
+def test_sweep_command_writes_the_summary_and_exits_6_on_failures(cluster, tmp_path):
     sweep = write_yaml(
         tmp_path / "cli.yaml",
         {
@@ -514,3 +514,17 @@ def test_a_finished_point_runs_again_once_its_register_changes(tmp_path):
     sites.loc[sites["site_id"] == "OMR-RDCHQ", "running_cost"] = 9_900_000.0
     sites.to_file(register, layer="sites", driver="GPKG")
     assert unfinished([point], out) == [point]
+
+
+@pytest.mark.parametrize("command", ["sweep", "frontier"])
+def test_a_memory_limit_that_is_no_size_is_a_usage_error(tmp_path, command):
+    sweep = write_yaml(
+        tmp_path / "s.yaml", {"name": "s", "scenario": str(SCENARIOS / "colocate.yaml")}
+    )
+    args = [command, sweep, "--memory-limit", "4 gigs"]
+    if command == "frontier":
+        args = [command, SCENARIOS / "colocate.yaml", "--standard", "x", "--memory-limit", "4 gigs"]
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "expected 'auto' or a size such as 4GiB" in result.output and "'4 gigs'" in result.output
+    assert not (tmp_path / "output").exists()

@@ -77,9 +77,26 @@ Workers = Annotated[
     int | None,
     typer.Option(min=1, help="Worker processes of the local cluster (default: one per core)."),
 ]
+def _memory_limit(value: str) -> str:
+    """'auto' or a size Dask reads ("4GiB", "500MB"): a bad one is a usage error, not a fault."""
+    from dask.utils import parse_bytes
+
+    if value == "auto":
+        return value
+    try:
+        if parse_bytes(value) > 0:
+            return value
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"expected 'auto' or a size such as 4GiB or 500MB, found {value!r}")
+
+
 MemoryLimit = Annotated[
     str,
-    typer.Option(help="Memory per local worker, e.g. 4GiB ('auto': the machine's, shared)."),
+    typer.Option(
+        help="Memory per local worker, e.g. 4GiB ('auto': the machine's, shared).",
+        callback=_memory_limit,
+    ),
 ]
 
 console = Console(soft_wrap=True)
@@ -529,7 +546,7 @@ def sweep_command(
 ) -> None:
     """Run a scenario over a grid of overrides, settings and places on Dask; one summary table.
 
-    Finished points are kept on a re-run. Exit 5 when any point failed (see the table).
+    Finished points are kept on a re-run. Exit 6 when any point failed (see the table).
     """
     from .sweep import FAILED_STATUSES, dask_client, load_sweep, run_points, unfinished
     from .sweep_report import summary_frame, write_summary
@@ -619,7 +636,7 @@ def frontier_command(
 ) -> None:
     """The Pareto front of NPV saving against a standard's cover (epsilon-constraint).
 
-    Exact mode walks the front point by point; --points N solves N covers at once. Exit 5
+    Exact mode walks the front point by point; --points N solves N covers at once. Exit 6
     when a point failed for a reason other than asking more cover than any plan reaches.
     """
     import pandas as pd
