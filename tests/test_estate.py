@@ -258,6 +258,14 @@ def test_service_types_spelt_almost_as_the_projects_are_named(tmp_path):
     ]
 
 
+def test_a_lease_that_ends_before_its_break_is_refused(tmp_path):
+    sites = site_rows()
+    sites[1]["lease_break"], sites[1]["lease_end"] = "2030-03-31", "2029-03-31"
+    [problem] = problems_of(write_csvs(tmp_path, sites, service_rows()))
+    assert (problem.row_id, problem.column, problem.found) == ("B", "lease_end", "2029-03-31")
+    assert problem.expected == "a lease end on or after its break (2030-03-31)"
+
+
 def test_dates_are_read_only_year_month_day(tmp_path):
     """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
     sites = site_rows()

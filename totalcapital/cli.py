@@ -77,6 +77,8 @@ Workers = Annotated[
     int | None,
     typer.Option(min=1, help="Worker processes of the local cluster (default: one per core)."),
 ]
+
+
 def _memory_limit(value: str) -> str:
     """'auto' or a size Dask reads ("4GiB", "500MB"): a bad one is a usage error, not a fault."""
     from dask.utils import parse_bytes

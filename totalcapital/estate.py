@@ -748,6 +748,17 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
                 label, row, column, f"no {column.replace('_', ' ')} on a freehold site", value
             )
         out[column] = dates.where(~blank & ~implausible)
+    ends_first = out["lease_end"] < out["lease_break"]
+    for row, end, brk in zip(
+        ids[ends_first], out["lease_end"][ends_first], out["lease_break"][ends_first], strict=True
+    ):
+        checker.add(
+            label,
+            row,
+            "lease_end",
+            f"a lease end on or after its break ({brk:%Y-%m-%d})",
+            _found(f"{end:%Y-%m-%d}"),
+        )
     if "build_years" in frame.columns:
         out["build_years"] = _numbers(
             checker, frame, ids, "build_years", False, label, default=np.nan
