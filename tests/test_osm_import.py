@@ -232,6 +232,42 @@ def test_a_register_from_the_station_list_alone(tmp_path: Path):
     assert "Traceback" not in over_input.output and csv.read_text().startswith("FRS_FULLNAME")
 
 
+def test_a_station_list_with_no_usable_station_writes_nothing(tmp_path: Path):
+    """Nothing usable, or a station without a name: refused, and a good register kept."""
+    from typer.testing import CliRunner
+
+    from totalcapital.cli import app
+
+    header = (
+        "FRS_FULLNAME,E_CODE,STATION_NAME,STATION_ADDRESS,STATION_POSTCODE,STATION_EASTING,"
+        "STATION_NORTHING\n"
+    )
+    csv = tmp_path / "stations.csv"
+    csv.write_text(header + "Toy,E1,Alpha,a,AB1 2CD,,\nToy,E1,Beta,b,AB1 2CE,x,y\n")
+    with pytest.raises(EstateValidationError) as info:
+        fire_stations_from_home_office(csv)
+    [problem] = info.value.problems
+    assert "at least one station with a usable easting and northing" in problem.expected
+    assert problem.found == "none of 2 rows"
+    out = tmp_path / "fire.gpkg"
+    out.write_bytes(b"a good register")
+    result = CliRunner().invoke(
+        app, ["import-fire-stations", str(csv), "--out", str(out), "--overwrite"]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert out.read_bytes() == b"a good register"
+
+    csv.write_text(header + "Toy,E1, ,a,AB1 2CD,500000,300000\n")
+    with pytest.raises(EstateValidationError) as info:
+        fire_stations_from_home_office(csv)
+    [problem] = info.value.problems
+    assert (problem.row_id, problem.column, problem.expected) == (
+        "HO-1",
+        "STATION_NAME",
+        "a station name",
+    )
+
+
 def test_home_office_missing_column(tmp_path: Path):
     csv = tmp_path / "stations.csv"
     csv.write_text("STATION_NAME,STATION_EASTING\nA,1\n")

@@ -548,6 +548,14 @@ def fire_stations_from_home_office(
     northing = pd.to_numeric(table["STATION_NORTHING"], errors="coerce")
     x0, y0, x1, y1 = BNG_LAND
     usable = easting.between(x0, x1) & northing.between(y0, y1)
+    unnamed = usable & table["STATION_NAME"].fillna("").str.strip().eq("")
+    if unnamed.any():
+        raise EstateValidationError(
+            [
+                Problem(str(csv_path), f"HO-{i + 1}", "STATION_NAME", "a station name", "a blank")
+                for i in np.flatnonzero(unnamed.to_numpy())
+            ]
+        )
     if not usable.all():
         left_out = ", ".join(table.loc[~usable, "STATION_NAME"].astype(str))
         if within is None:
@@ -577,6 +585,19 @@ def fire_stations_from_home_office(
     ).astype({"site_id": "string", "name": "string", "frs": "string", "postcode": "string"})
     if within is not None:
         stations = stations[stations.within(within)].reset_index(drop=True)
+    if stations.empty:
+        where = " inside the area asked for" if within is not None else ""
+        raise EstateValidationError(
+            [
+                Problem(
+                    str(csv_path),
+                    None,
+                    "STATION_EASTING",
+                    f"at least one station with a usable easting and northing{where}",
+                    f"none of {len(table):,} rows",
+                )
+            ]
+        )
     logger.info("Read %s fire stations from %s", len(stations), csv_path)
     return stations
 
