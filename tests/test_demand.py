@@ -216,3 +216,43 @@ def test_weights_are_floats_even_when_integers(tmp_path: Path):
     pd.DataFrame({"x": [500_001.0], "y": [300_002.0], "count": [4]}).to_csv(path, index=False)
     demand = load_point_demand(path, weight_column="count")
     assert demand["weight"].dtype == np.float64 and demand["weight"].iloc[0] == 4.0
+
+
+def test_a_demand_id_column_is_the_points_ids_and_coordinates_are_named(tmp_path: Path):
+    """Without an id column named, a `demand_id` column gives the ids (so duplicates are
+    caught); a coordinate that is no number is named with its column and value."""
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "demand_id,easting,northing,population\n"
+        "N1,478400,472200,2400\n"
+        "N2,abc,471600,2500\n"
+        "N1,479600,472600,900\n"
+    )
+    with pytest.raises(EstateValidationError) as info:
+        load_point_demand(path)
+    found = [(p.row_id, p.column, p.found) for p in info.value.problems]
+    assert found == [("N1", "demand_id", "2 rows with this id"), ("N2", "easting", "'abc'")]
+    path.write_text(
+        "demand_id,easting,northing,population\nN1,478400,472200,\"2,400\"\nN2,478700,471600,9\n"
+    )
+    demand = load_point_demand(path)
+    assert demand.index.tolist() == ["N1", "N2"] and demand.loc["N1", "weight"] == 2_400
+
+
+def test_demand_for_another_place_is_refused():
+    from model_cases import estate
+
+    from totalcapital.estate import check_sites_against_demand
+
+    here = estate([{"site_id": "A"}], [{"service_id": "S", "current_site": "A"}])
+    far = gpd.GeoDataFrame(
+        {"weight": [1.0, 2.0]},
+        geometry=gpd.points_from_xy([180_000, 181_000], [50_000, 50_000]),
+        crs="EPSG:27700",
+    )
+    with pytest.raises(EstateValidationError) as info:
+        check_sites_against_demand(here, far, "far.csv")
+    [problem] = info.value.problems
+    assert problem.file == "far.csv" and "within 50 km of a site" in problem.expected
+    near = far.set_geometry(gpd.points_from_xy([450_000, 181_000], [480_000, 50_000]))
+    check_sites_against_demand(here, near, "near.csv")  # one point where the estate is

@@ -61,6 +61,8 @@ BNG_LAND = (5_000.0, 5_000.0, 660_000.0, 1_225_000.0)
 _GB_DEGREES = (-9.0, 49.0, 2.5, 61.0)
 # A point this far from the rest of its register, which would lie among them with its two
 # coordinates exchanged, has had its easting and northing swapped.
+#: Demand none of whose points is this close to a site is for some other place.
+DEMAND_APART_M = 50_000.0
 _SWAP_FAR_M = 25_000.0
 _SWAP_NEAR_M = 5_000.0
 
@@ -273,4 +275,20 @@ def sites_near_demand(
         "or the demand's coordinates are swapped?"
     )
     expected = f"a location near the demand points ({demand_label})"
-    return _swapped(sites_label, site_ids, site_xy, flagged, expected, why)
+    problems = _swapped(sites_label, site_ids, site_xy, flagged, expected, why)
+    if not problems and len(site_xy) and len(demand_xy):
+        from scipy.spatial import cKDTree
+
+        nearest = float(cKDTree(site_xy).query(demand_xy)[0].min())
+        if nearest > DEMAND_APART_M:
+            problems.append(
+                Problem(
+                    demand_label,
+                    None,
+                    "geometry",
+                    f"demand points where the estate is (within {DEMAND_APART_M / 1000:,.0f} "
+                    f"km of a site of {sites_label})",
+                    f"every point at least {nearest / 1000:,.0f} km from every site",
+                )
+            )
+    return problems

@@ -224,12 +224,17 @@ def _missing_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> lis
     ]
 
 
-def _read_points(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    """Read a points file; CSV/XLSX coordinates come from recognised x/y-like columns."""
+def _read_points(
+    path: Path, layer: str | None
+) -> tuple[gpd.GeoDataFrame, list[Problem], list[tuple[int, str, object]]]:
+    """Read a points file; CSV/XLSX coordinates come from recognised x/y-like columns.
+
+    Also returns the coordinates that are written but are no numbers: (row position,
+    column, value)."""
     suffix = path.suffix.lower()
     try:
         if suffix not in (".csv", ".txt", ".xlsx", ".xls"):
-            return gpd.read_file(path, layer=layer), []
+            return gpd.read_file(path, layer=layer), [], []
         if suffix in (".xlsx", ".xls"):
             table = pd.read_excel(path, sheet_name=layer or 0)
         else:
@@ -247,6 +252,12 @@ def _read_points(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[
         if x_name in lower and y_name in lower:
             x = numbers_from_text(table[lower[x_name]])
             y = numbers_from_text(table[lower[y_name]])
+            unread = []
+            for name, values in ((x_name, x), (y_name, y)):
+                column = table[lower[name]]
+                written = column.astype("string").str.strip().fillna("") != ""
+                for position in np.flatnonzero((written & values.isna()).to_numpy()):
+                    unread.append((int(position), str(lower[name]), column.iloc[position]))
             points = gpd.GeoDataFrame(
                 table.drop(columns=[lower[x_name], lower[y_name]]),
                 geometry=gpd.points_from_xy(x, y),
@@ -254,10 +265,10 @@ def _read_points(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, list[
             )
             # Rows without both coordinates become missing geometries, reported by the caller.
             points.loc[x.isna() | y.isna(), "geometry"] = None
-            return points, []
+            return points, [], unread
     expected = "coordinate columns x/y, easting/northing or lon/lat"
     found = "columns " + ", ".join(map(str, table.columns))
-    return gpd.GeoDataFrame(table), [Problem(str(path), None, None, expected, found)]
+    return gpd.GeoDataFrame(table), [Problem(str(path), None, None, expected, found)], []
 
 
 def load_point_demand(
@@ -298,7 +309,9 @@ def load_point_demand(
     problem = file_problem(path, str(path), "a demand points file")
     if problem is not None:
         raise EstateValidationError([problem])
-    points, problems = _read_points(path, layer)
+    points, problems, unread = _read_points(path, layer)
+    if id_column is None and "demand_id" in points.columns:
+        id_column = "demand_id"  # the register's own name for it
     problems += _missing_columns(path, points, [weight_column])
     if id_column is not None:
         problems += _missing_columns(path, points, [id_column])
@@ -319,7 +332,11 @@ def load_point_demand(
             Problem(str(path), value, id_column, "a unique id", f"{count} rows with this id")
         )
 
-    weights = pd.to_numeric(points[weight_column], errors="coerce").astype("float64")
+    for position, column, value in unread:
+        problems.append(
+            Problem(str(path), _row_label(ids, position), column, "a number", _shown(value))
+        )
+    weights = numbers_from_text(points[weight_column])
     for position in np.flatnonzero((~_plausible_weight(weights)).to_numpy()):
         found = points[weight_column].iloc[position]
         problems.append(
@@ -335,7 +352,10 @@ def load_point_demand(
     if len(points) == 0:
         problems.append(Problem(str(path), None, None, "at least one demand point", "no rows"))
     missing_geometry = points.geometry.isna() | points.geometry.is_empty
+    unread_rows = {position for position, _, _ in unread}
     for position in np.flatnonzero(missing_geometry.to_numpy()):
+        if position in unread_rows:
+            continue  # named above, with its column and value
         problems.append(
             Problem(str(path), _row_label(ids, position), "geometry", "a location", "none")
         )
