@@ -233,7 +233,7 @@ def test_a_demand_id_column_is_the_points_ids_and_coordinates_are_named(tmp_path
     found = [(p.row_id, p.column, p.found) for p in info.value.problems]
     assert found == [("N1", "demand_id", "2 rows with this id"), ("N2", "easting", "'abc'")]
     path.write_text(
-        "demand_id,easting,northing,population\nN1,478400,472200,\"2,400\"\nN2,478700,471600,9\n"
+        'demand_id,easting,northing,population\nN1,478400,472200,"2,400"\nN2,478700,471600,9\n'
     )
     demand = load_point_demand(path)
     assert demand.index.tolist() == ["N1", "N2"] and demand.loc["N1", "weight"] == 2_400

@@ -424,6 +424,23 @@ def test_presolve_names_lock_contradictions():
     assert "service SB may not move" in message and "its site B must close" in message
 
 
+@pytest.mark.parametrize("dated", [True, False])
+def test_presolve_names_an_immovable_service_at_a_site_that_must_close(dated):
+    """Dated, a disposal lock closes the site only by the window's end; the service must be
+    housed then too, so the reason is the same as timeless: which service, which site."""
+    # B's lease break in 2028 gives the dated programme more than one decision year.
+    case = two_sites(tenure="leasehold", lease_break="2028-06-30", lease_exit_cost=1.0)
+    programme = {"enabled": dated}
+    with pytest.raises(InfeasibleScenario) as raised:
+        CoLocationModel.from_estate(
+            case,
+            scenario(locks={"dispose_sites": ["B"], "fixed_services": ["SB"]}, programme=programme),
+        )
+    message = str(raised.value)
+    assert "service SB may not move" in message and "its site B must close" in message
+    assert "rules that cannot be relaxed" not in message
+
+
 def test_presolve_names_uncoverable_share():
     with pytest.raises(
         InfeasibleScenario,

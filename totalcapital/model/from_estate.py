@@ -804,8 +804,12 @@ def estate_arrays(
 
     epochs = calendar(scenario, sites, as_of)
     states, ever_open, reasons = _site_states(sites, scenario, costs, epochs)
+    # A service is housed in every year, the last too: a site closed by then cannot keep an
+    # immovable service, nor be the only home of a capability (dated: a disposal lock closes
+    # a site by the window's end, though it may stay open before).
+    open_at_end = (states["state_upper"][:, -1] > 0) & ever_open
     allowed, pair_reasons = _allowed_pairs(
-        estate, sites, services, scenario, current, ever_open.astype(float)
+        estate, sites, services, scenario, current, open_at_end.astype(float)
     )
     reasons += pair_reasons
     pruned = int(allowed.size - allowed.sum())
