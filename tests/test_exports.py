@@ -226,6 +226,23 @@ def test_comparison_rich_table_formats_each_measure():
     assert "£" not in row
 
 
+def test_a_comparison_says_how_each_plan_was_solved():
+    """A difference between a proven plan and one stopped by the clock may be the clock's:
+    each plan's status and gap are shown beside the figures."""
+    stopped = other_result()
+    stopped = dataclasses.replace(
+        stopped, solve={**stopped.solve, "status": "time_limit", "gap": 0.0325}
+    )
+    table = exports.comparison_table(make_result(), stopped)
+    gap = table.loc["Optimality gap (share)"]
+    assert gap["colocate"] == make_result().solve["gap"] and gap["keep_fire"] == 0.0325
+    text = render(exports.comparison_rich_table(make_result(), stopped))
+    row = next(line for line in text.splitlines() if "Solve" in line)
+    assert make_result().solve["status"] in row and "time_limit" in row
+    row = next(line for line in text.splitlines() if "Optimality gap" in line)
+    assert "3.2%" in row
+
+
 def test_a_figure_that_does_not_exist_is_null_in_strict_json(tmp_path):
     """No bound (the solver never ran) is written as null, which every JSON reader takes,
     and read back as a missing figure."""

@@ -584,6 +584,9 @@ def comparison_table(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
         total(key)
     total("sites_built")
     total("services_moved")
+    # How far from proven each plan may be: a difference is only as good as both plans.
+    gaps = [_number((r.solve or {}).get("gap")) for r in (a, b)]
+    rows.append(("Optimality gap (share)", gaps[0], gaps[1]))
     ca, cb = _cover_after(a), _cover_after(b)
     for name in _ordered_union(ca, cb):
         rows.append(
@@ -1082,7 +1085,8 @@ def comparison_rich_table(a: ScenarioResult, b: ScenarioResult) -> Table:
     """:func:`comparison_table` as a Rich table, money as £ and cover as %."""
     frame = comparison_table(a, b)
     first, second = str(frame.columns[0]), str(frame.columns[1])
-    rows = []
+    statuses = [str((r.solve or {}).get("status") or "–") for r in (a, b)]
+    rows: list[Any] = [["Solve", *statuses, ""], _SECTION]
     for measure, row in frame.iterrows():
         if str(measure).endswith("(share)"):
             fmt = _share
