@@ -144,7 +144,7 @@ def test_comparison_table_sets_two_plans_side_by_side():
     library = table.loc["Cover after: library_20min (share)"]
     assert pd.isna(library["colocate"]) and library["keep_fire"] == 0.95
     assert "Whole-life cost of the plan (NPV, £)" in table.index
-    assert "Capital spend (£)" in table.index
+    assert "Capital spend, backlog included (£)" in table.index
 
 
 def test_comparison_of_two_runs_with_one_name_keeps_both_columns():

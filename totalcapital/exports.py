@@ -63,7 +63,7 @@ TOTAL_LABELS = {
     "capital_spend": "Capital spend on builds and moves (£)",
     "backlog_spent": "Backlog spent on sites kept (£)",
     "backlog_avoided": "Backlog avoided by disposal (£)",
-    "capex": "Capital spend (£)",
+    "capex": "Capital spend, backlog included (£)",
     "lease_exit_costs": "Lease exit costs (£)",
     "sites_disposed": "Sites disposed",
     "leases_exited": "Leases exited",
@@ -77,7 +77,7 @@ _YEAR_TOTALS = {"first_year", "last_year"}
 #: Columns of the programme as the workbook and the terminal show them.
 PROGRAMME_LABELS = {
     "receipts": "Receipts",
-    "capital_spend": "Capital spend",
+    "capital_spend": "Builds and moves",
     "backlog_spent": "Backlog spent",
     "backlog_avoided": "Backlog avoided",
     "lease_exit_costs": "Lease exits",
@@ -162,7 +162,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "receipts": ("Receipts (£)", MONEY_FORMAT),
     "exit_cost": ("Lease exit cost (£)", MONEY_FORMAT),
     "lease_exit_costs": ("Lease exit costs (£)", MONEY_FORMAT),
-    "capex": ("Capital spend (£)", MONEY_FORMAT),
+    "capex": ("Capital spend, backlog included (£)", MONEY_FORMAT),
     "distance_km": ("Distance (km)", "0.0"),
     "fit_out_cost": ("Fit-out cost (£)", MONEY_FORMAT),
     "moving_cost": ("Moving cost (£)", MONEY_FORMAT),
@@ -838,7 +838,7 @@ def _partner_tables(result: ScenarioResult) -> list[Table]:
     ]
     savings = [
         ("annual_saving", "Annual saving", _money),
-        ("capex", "Capital spend", _money),
+        ("capex", "Capital spend, backlog included", _money),
         ("npv_gain", "NPV gain", _money),
     ]
     return [
