@@ -335,6 +335,8 @@ RESULT_DAMAGE = {
     "random-gpkg": (_write("results.gpkg", os.urandom(2048)), ("results.gpkg",)),
     "binary-services": (_write("services.csv", b"\x00\xff" * 300), ("services.csv",)),
     "moves-missing": (lambda folder: (folder / "moves.csv").unlink(), ("moves.csv",)),
+    # Not read by every command, but written by the run: the folder is not whole.
+    "sites-csv-missing": (lambda folder: (folder / "sites.csv").unlink(), ("sites.csv",)),
     "summary-a-pipe": (_fifo_summary, ("summary.json", "pipe")),
     "interrupted-write": (_incomplete, ("interrupted",)),
     "totals-text": (_summary_edit(totals={"npv_saving": "abc"}), ("totals.npv_saving",)),

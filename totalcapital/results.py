@@ -364,6 +364,14 @@ def _check_manifest(folder: Path) -> None:
             f"{folder}: expected a complete result folder, found one whose writing was "
             "interrupted; run the scenario again"
         )
+    missing = [name for name in manifest["files"] if name in RESULT_FILES]
+    # Gone altogether (one that is there but no file is named by the reader of it).
+    missing = [n for n in missing if not ((folder / n).exists() or (folder / n).is_symlink())]
+    if missing:
+        raise ResultFolderError(
+            f"{folder}: expected every file the run wrote, found {', '.join(missing)} missing; "
+            "run the scenario again"
+        )
     for name, digests in manifest["files"].items():
         path = folder / name
         if path.is_file() and name in RESULT_FILES and sha256(path) not in digests:
