@@ -266,6 +266,18 @@ def test_a_lease_that_ends_before_its_break_is_refused(tmp_path):
     assert problem.expected == "a lease end on or after its break (2030-03-31)"
 
 
+def test_windows_text_is_named_with_its_line_and_blank_rows_are_no_rows(tmp_path):
+    sites = site_rows()
+    sites[2]["name"] = "Café"
+    path = write_csvs(tmp_path, sites, service_rows())
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    [problem] = problems_of(path)
+    assert problem.file == "sites.csv" and "not UTF-8 at line 4" in problem.found
+    assert "CSV UTF-8" in problem.found
+    path.write_text(path.read_bytes().decode("cp1252") + ",,,,,,,,,\n ,,,,,,,,,\n")
+    assert list(load_estate(path).sites.index) == ["A", "B", "C"]
+
+
 def test_dates_are_read_only_year_month_day(tmp_path):
     """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
     sites = site_rows()

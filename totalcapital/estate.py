@@ -210,10 +210,27 @@ def read_layer(path: Path, layer: str | None = None) -> pd.DataFrame:
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
-    return gpd.read_file(path, layer=layer, engine="pyogrio")
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    elif suffix in (".xlsx", ".xlsm"):
+        table = pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
+    else:
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    # Rows with nothing in them (a spreadsheet's trailing blank lines) are no rows.
+    blank = table.apply(lambda column: column.astype(str).str.strip().eq("")).all(axis=1)
+    return table[~blank].reset_index(drop=True)
+
+
+def _unread(exc: Exception) -> str:
+    """Why a table could not be read, in words a person can act on."""
+    if isinstance(exc, UnicodeDecodeError):
+        line = exc.object[: exc.start].count(b"\n") + 1
+        return (
+            f"text that is not UTF-8 at line {line} (in Excel, save it as 'CSV UTF-8'; it was "
+            "probably saved as Windows text)"
+        )
+    if isinstance(exc, pd.errors.ParserError) and "Expected 1 fields" in str(exc):
+        return "rows not separated by commas (semicolons?); save it as CSV with commas"
+    return str(exc).split(";")[0].strip()[:200]
 
 
 def _layers(path: Path) -> list[str]:
@@ -355,8 +372,7 @@ def load_estate(
         try:
             frames[role] = read_layer(*src)
         except Exception as exc:  # a file the readers cannot open at all
-            reason = str(exc).split(";")[0].strip()[:200]
-            checker.add(_label(src), None, None, f"a readable {role} table", _found(reason))
+            checker.add(_label(src), None, None, f"a readable {role} table", _found(_unread(exc)))
     checker.raise_if_any()
 
     postcode_index = None
