@@ -278,6 +278,17 @@ def test_windows_text_is_named_with_its_line_and_blank_rows_are_no_rows(tmp_path
     assert list(load_estate(path).sites.index) == ["A", "B", "C"]
 
 
+def test_partner_codes_spelt_two_ways_are_named(tmp_path):
+    """'FIRE' and 'fire' would be two partners with two ledgers: the rarer spelling is named."""
+    sites, services = site_rows(), service_rows()
+    services[-1]["org"] = "Fire"
+    problems = problems_of(write_csvs(tmp_path, sites, services))
+    assert [(p.file, p.row_id, p.column, p.found) for p in problems] == [
+        ("services.csv", services[-1]["service_id"], "org", "'Fire'")
+    ]
+    assert problems[0].expected == "the partner code 'FIRE' as elsewhere"
+
+
 def test_dates_are_read_only_year_month_day(tmp_path):
     """01/05/2029 is 1 May to a British officer and 5 January to a parser: never guessed."""
     sites = site_rows()

@@ -17,6 +17,7 @@ nothing, control characters in text, coordinates that do not fit their declared 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -957,7 +958,33 @@ def _normalise(
     services_df = _normalise_services(checker, services, services_label, sites_gdf, sites_label)
     demand_gdf = _normalise_demand(checker, demand, demand_label) if demand is not None else None
     checker.problems.extend(swap_problems(sites_gdf, sites_label, demand_gdf, demand_label))
+    _check_partner_codes(checker, sites_gdf, services_df, sites_label, services_label)
     return Estate(sites_gdf, services_df, demand_gdf, sites_label, capabilities)
+
+
+def _check_partner_codes(checker, sites, services, sites_label, services_label) -> None:
+    """Partner codes that differ only in capitals, dots or spaces ("NYCC", "N.Y.C.C.") would
+    be counted as two partners, each with its own budget, ledger and fair share: each less
+    common spelling is named (its first row) with the most common one."""
+    first: dict[str, tuple[str, str, str]] = {}
+    count: dict[str, int] = {}
+    for label, frame, column in (
+        (sites_label, sites, "owner"),
+        (services_label, services, "org"),
+    ):
+        for row, code in frame[column].items():
+            if code:
+                first.setdefault(str(code), (label, str(row), column))
+                count[str(code)] = count.get(str(code), 0) + 1
+    spellings: dict[str, list[str]] = {}
+    for code in first:
+        spellings.setdefault(re.sub(r"[\s.\-_]+", "", code).lower(), []).append(code)
+    for codes in spellings.values():
+        if len(codes) > 1:
+            usual, *others = sorted(codes, key=lambda c: (-count[c], c))
+            for code in others:
+                label, row, column = first[code]
+                checker.add(label, row, column, f"the partner code '{usual}' as elsewhere", code)
 
 
 def check_sites_against_demand(estate: Estate, demand: gpd.GeoDataFrame, label: str) -> None:
