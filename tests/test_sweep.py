@@ -528,3 +528,39 @@ def test_a_memory_limit_that_is_no_size_is_a_usage_error(tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "expected 'auto' or a size such as 4GiB" in result.output and "'4 gigs'" in result.output
     assert not (tmp_path / "output").exists()
+
+
+def test_a_sweep_keeps_edited_tables_and_never_writes_into_others_folders(tmp_path):
+    """A re-run keeps an edited summary aside rather than replace it; a sweep named like a
+    run's result folder, or one holding other files, is refused before anything runs."""
+    from totalcapital.sweep_report import claim_folder, replace_file
+
+    folder = tmp_path / "out" / "sweep"
+    claim_folder(folder, "sweep")  # none yet: fine
+    folder.mkdir(parents=True)
+    replace_file(folder / "summary.csv", lambda p: p.write_text("first\n"))
+    claim_folder(folder, "sweep")  # its own
+    replace_file(folder / "summary.csv", lambda p: p.write_text("second\n"))
+    assert (folder / "summary.csv").read_text() == "second\n"
+    assert not list(folder.glob("summary.edited-*"))
+    (folder / "summary.csv").write_text("second\nmy notes\n")
+    replace_file(folder / "summary.csv", lambda p: p.write_text("third\n"))
+    [kept] = folder.glob("summary.edited-*.csv")
+    assert kept.read_text() == "second\nmy notes\n"
+    assert (folder / "summary.csv").read_text() == "third\n"
+
+    run = tmp_path / "out" / "colocate"
+    run.mkdir()
+    (run / "manifest.json").write_text("{}")
+    sweep = write_yaml(
+        tmp_path / "colocate.yaml",
+        {"name": "colocate", "scenario": str(SCENARIOS / "colocate.yaml")},
+    )
+    result = runner.invoke(app, ["sweep", str(sweep), "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == EXIT_BAD_INPUT and "a scenario run's result folder" in result.output
+    assert sorted(p.name for p in run.iterdir()) == ["manifest.json"]
+    others = tmp_path / "mine"
+    others.mkdir()
+    (others / "notes.txt").write_text("mine")
+    with pytest.raises(Exception, match="a folder of other files"):
+        claim_folder(others, "front")

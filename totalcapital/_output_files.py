@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "MANIFEST_FILE",
     "check_map_target",
+    "aside_name",
     "check_result_folder",
     "install_result_folder",
     "new_run_id",
@@ -231,7 +232,7 @@ def check_result_folder(folder: Path) -> None:
         )
 
 
-def _aside_name(path: Path) -> Path:
+def aside_name(path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = path.with_name(f"{path.stem}.edited-{stamp}{path.suffix}")
     number = 2
@@ -338,7 +339,7 @@ def install_result_folder(folder: Path, fill: Callable[[Path], None], run_id: st
                 if not path.is_file() or path.is_symlink():
                     continue
                 if sha256(path) not in digests + [new.get(name)]:
-                    aside = _aside_name(path)
+                    aside = aside_name(path)
                     os.replace(path, aside)
                     log.warning("%s was changed since it was written; kept it as %s", path, aside)
                 elif name not in new:

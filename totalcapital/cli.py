@@ -551,12 +551,13 @@ def sweep_command(
     Finished points are kept on a re-run. Exit 6 when any point failed (see the table).
     """
     from .sweep import FAILED_STATUSES, dask_client, load_sweep, run_points, unfinished
-    from .sweep_report import summary_frame, write_summary
+    from .sweep_report import claim_folder, summary_frame, write_summary
 
     _quiet_dask()
     with _user_errors():
         spec = load_sweep(sweep_file)
         folder = output_dir / spec.name
+        claim_folder(folder, "sweep")
         inputs = {"sweep": spec.source, "scenario": spec.scenario_file}
         progress, advance = _points_progress(len(spec.points), f"Sweep {spec.name}")
         cluster = dask_client(scheduler, workers, memory_limit)
@@ -655,7 +656,7 @@ def frontier_command(
     from .results import load_result
     from .scenario import load_scenario
     from .sweep import dask_client, run_points
-    from .sweep_report import write_frontier
+    from .sweep_report import claim_folder, write_frontier
 
     exits = {"infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION}
     _quiet_dask()
@@ -663,6 +664,7 @@ def frontier_command(
         scenario = load_scenario(scenario_file, overrides=override or [])
         requirement_path(scenario, standard)
         folder = output_dir / f"{scenario.name}-frontier-{standard}"
+        claim_folder(folder, "front")
         inputs = {"scenario": scenario_file.resolve()}
         total = None if points is None else points + 1
         progress, advance = _points_progress(total, f"Frontier {standard}")

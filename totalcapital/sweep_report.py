@@ -11,6 +11,8 @@ Each file is written beside its place and swapped in, so a reader never sees hal
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,13 +25,18 @@ import shapely
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 
+from ._cache import file_sha256
+from ._errors import OutputError
+from ._output_files import MANIFEST_FILE, aside_name
 from .estate import BNG
 from .exports import _fit_widths, _write_frame
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .sweep import PointOutcome
 
-__all__ = ["replace_file", "summary_frame", "write_frontier", "write_summary"]
+__all__ = ["claim_folder", "replace_file", "summary_frame", "write_frontier", "write_summary"]
 
 _MONEY = ("npv_saving", "npv_cost_after", "receipts", "capex", "annual_saving")
 
@@ -116,12 +123,55 @@ def _write_workbook(frame, path: Path, chart_title: str) -> None:
     workbook.save(path)
 
 
+#: The tables a sweep or a front writes into its folder (beside ``points/``).
+SWEEP_TABLES = ("summary.csv", "summary.gpkg", "summary.xlsx", "frontier.csv", "frontier.xlsx")
+#: In a sweep's or front's folder: the SHA-256 of each table it wrote there, so a re-run
+#: knows its own files from a user's (an edited summary is kept aside, never lost).
+OWN_FILES = ".totalcapital-files.json"
+
+
+def claim_folder(folder: Path, what: str) -> None:
+    """Refuse a folder a sweep or front may not write into: a run's result folder, or a
+    folder of other files. A folder it wrote before (or an empty one) is fine."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: expected a folder for the {what}, found a file")
+    if not folder.is_dir() or (folder / OWN_FILES).is_file():
+        return
+    entries = {p.name for p in folder.iterdir()}
+    if MANIFEST_FILE in entries:
+        raise OutputError(
+            f"{folder}: expected a {what}'s folder, found a scenario run's result folder; not "
+            "writing into it (rename the sweep, or choose another --output-dir)"
+        )
+    # One written before this file was kept holds only these; any table there is kept
+    # aside when replaced (see replace_file).
+    if entries - {"points", *SWEEP_TABLES}:
+        raise OutputError(
+            f"{folder}: expected a {what}'s folder or none, found a folder of other files; "
+            "not writing into it (choose another --output-dir)"
+        )
+
+
 def replace_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Write beside ``path`` and swap it in, so a reader never sees half a file."""
+    """Write beside ``path`` and swap it in, so a reader never sees half a file. A file
+    there that this folder's earlier writes do not account for (edited by hand, or someone
+    else's) is kept aside as ``<name>.edited-<time>``, as a run keeps its edited tables."""
+    own_file = path.parent / OWN_FILES
+    try:
+        own = json.loads(own_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        own = {}
     staging = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         write(staging)
+        if path.is_file() and file_sha256(path) != own.get(path.name):
+            aside = aside_name(path)
+            os.replace(path, aside)
+            log.warning("%s was not as written; kept it as %s", path, aside)
+        own[path.name] = file_sha256(staging)
         os.replace(staging, path)
+        own_file.write_text(json.dumps(own, indent=2), encoding="utf-8")
     finally:
         staging.unlink(missing_ok=True)
 
