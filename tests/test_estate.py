@@ -378,6 +378,27 @@ def test_workbook_with_sheets(tmp_path):
     assert (problem.file, problem.row_id, problem.column) == ("estate.xlsx:sites", "A", "owner")
 
 
+def test_a_spreadsheet_error_cell_is_named_not_read_as_nothing(tmp_path):
+    """#DIV/0! in an optional £ column would otherwise be a blank, that is £0."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "estate.xlsx"
+    sites = site_rows()
+    for row in sites:
+        row["backlog_cost"] = "0"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame(sites).to_excel(writer, sheet_name="sites", index=False)
+        pd.DataFrame(service_rows()).to_excel(writer, sheet_name="services", index=False)
+    book = load_workbook(path)
+    header = [cell.value for cell in book["sites"][1]]
+    cell = book["sites"].cell(row=3, column=header.index("backlog_cost") + 1)
+    cell.value = "#DIV/0!"
+    assert cell.data_type == "e"
+    book.save(path)
+    [problem] = problems_of(path)
+    assert (problem.row_id, problem.column, problem.found) == ("B", "backlog_cost", "'#DIV/0!'")
+
+
 def test_from_frames_validates_in_memory_registers():
     sites = pd.DataFrame(site_rows())
     sites.loc[0, "status"] = "derelict"

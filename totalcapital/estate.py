@@ -214,11 +214,28 @@ def read_layer(path: Path, layer: str | None = None) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     elif suffix in (".xlsx", ".xlsm"):
         table = pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
+        _restore_excel_errors(path, layer, table)
     else:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     # Rows with nothing in them (a spreadsheet's trailing blank lines) are no rows.
     blank = table.apply(lambda column: column.astype(str).str.strip().eq("")).all(axis=1)
     return table[~blank].reset_index(drop=True)
+
+
+def _restore_excel_errors(path: Path, layer: str | None, table: pd.DataFrame) -> None:
+    """Put back the error cells (#DIV/0!, #REF!) the Excel reader turns into blanks, so they
+    are reported as what they are, not read as nothing (and an optional £ as 0)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book[layer] if layer else book.worksheets[0]
+        for r, row in enumerate(sheet.iter_rows(min_row=2), start=0):
+            for c, cell in enumerate(row):
+                if cell.data_type == "e" and r < len(table) and c < len(table.columns):
+                    table.iat[r, c] = str(cell.value)
+    finally:
+        book.close()
 
 
 def _unread(exc: Exception) -> str:
