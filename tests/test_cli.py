@@ -281,3 +281,23 @@ def test_run_never_replaces_a_folder_that_is_not_a_result(tmp_path):
     assert "not replacing it" in result.output
     assert (precious / "estate.gpkg").read_bytes() == b"the user's own file"
     assert sorted(p.name for p in precious.parent.iterdir()) == ["colocate"]
+
+
+def test_ctrl_c_says_what_it_left_and_exits_130(monkeypatch, tmp_path):
+    """Stopped mid-solve: one line saying nothing half-written is left, no traceback, and
+    no result folder."""
+    from totalcapital import pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.CoLocationModel, "solve", interrupted)
+    result = runner.invoke(
+        app,
+        ["run", str(SCENARIOS / "baseline.yaml"), "--output-dir", str(tmp_path / "out"),
+         "--maps-dir", str(tmp_path / "maps")],
+    )  # fmt: skip
+    assert result.exit_code == 130, result.output
+    assert "Interrupted:" in result.output and "nothing half-written is left" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out" / "baseline").exists()

@@ -135,7 +135,14 @@ def _crash_log(exc: BaseException) -> Path | None:
 
 def _exit_code(exc: BaseException) -> int | None:
     """Show ``exc`` as one message and return its exit code; None for typer's own signals."""
-    if isinstance(exc, (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit)):
+    if isinstance(exc, KeyboardInterrupt):
+        _say(
+            "Interrupted:",
+            "bold yellow",
+            "stopped; nothing half-written is left, and earlier results are as they were",
+        )
+        return EXIT_INTERRUPTED
+    if isinstance(exc, (typer.Exit, typer.Abort, SystemExit)):
         return None
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
         return None  # output piped into `head`: typer ends quietly
