@@ -995,7 +995,7 @@ def _check_partner_codes(checker, sites, services, sites_label, services_label) 
                 count[str(code)] = count.get(str(code), 0) + 1
     spellings: dict[str, list[str]] = {}
     for code in first:
-        spellings.setdefault(re.sub(r"[\s.\-_]+", "", code).lower(), []).append(code)
+        spellings.setdefault(re.sub(r"[\s.]+", "", code).lower(), []).append(code)
     for codes in spellings.values():
         if len(codes) > 1:
             usual, *others = sorted(codes, key=lambda c: (-count[c], c))
