@@ -238,7 +238,7 @@ def test_bad_yes_no_and_bad_date(tmp_path):
 def test_commas_are_read_only_between_thousands(tmp_path):
     """£250,000 is a quarter of a million; 1,5 is one and a half to some, never 15."""
     sites = site_rows()
-    sites[0]["market_value"] = "£250,000"
+    sites[0]["market_value"] = "£ 250,000"
     sites[1]["gia_m2"] = "1,5"
     problems = problems_of(write_csvs(tmp_path, sites, service_rows()))
     assert [(p.row_id, p.column, p.found) for p in problems] == [("B", "gia_m2", "'1,5'")]
@@ -276,6 +276,37 @@ def test_windows_text_is_named_with_its_line_and_blank_rows_are_no_rows(tmp_path
     assert "CSV UTF-8" in problem.found
     path.write_text(path.read_bytes().decode("cp1252") + ",,,,,,,,,\n ,,,,,,,,,\n")
     assert list(load_estate(path).sites.index) == ["A", "B", "C"]
+    # Far down a long file (the reader decodes in chunks), the line is still the file's.
+    lines = path.read_text().splitlines()
+    filler = [lines[1].replace("A,", f"A{i},", 1) for i in range(20_000)]
+    path.write_bytes("\n".join([*lines[:2], *filler, lines[3], ""]).encode("cp1252"))
+    [problem] = problems_of(path)
+    assert f"not UTF-8 at line {20_003}" in problem.found
+
+
+def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path):
+    path = write_csvs(tmp_path, site_rows(), service_rows())
+    path.write_text(path.read_text().replace(",", ";"))
+    [problem] = problems_of(path)
+    assert problem.file == "sites.csv" and "separated by semicolons" in problem.found
+
+
+def test_a_geopackage_date_field_is_a_date(tmp_path):
+    """A GeoPackage stores its date-times with a time zone (Z): still just a date."""
+    sites = pd.DataFrame(site_rows())
+    sites["lease_break"] = pd.to_datetime(sites["lease_break"]).dt.tz_localize("UTC")
+    frame = gpd.GeoDataFrame(
+        sites.drop(columns=["easting", "northing"]),
+        geometry=gpd.points_from_xy(
+            sites["easting"].astype(float), sites["northing"].astype(float)
+        ),
+        crs="EPSG:27700",
+    )
+    path = tmp_path / "estate.gpkg"
+    frame.to_file(path, layer="sites", driver="GPKG")
+    pd.DataFrame(service_rows()).to_csv(tmp_path / "services.csv", index=False)
+    estate = load_estate(path, services=tmp_path / "services.csv")
+    assert estate.sites.loc["B", "lease_break"] == pd.Timestamp("2030-03-31")
 
 
 def test_partner_codes_spelt_two_ways_are_named(tmp_path):
@@ -312,10 +343,12 @@ def test_columns_named_almost_as_one_that_is_read_are_named(tmp_path):
     for row in sites:
         row["lease_brake"] = row.pop("lease_break", "")
         row["Market_Value"] = row.pop("market_value")
-        row["backlog"] = "0"
-        row["notes"] = "kept"
+        # Columns of the user's own that only look like ours, and coordinates in capitals
+        # (found in any capitals): all fine.
+        row.update(notes="kept", build_year="1968", name2="x", market="town")
+        row["Easting"], row["Northing"] = row.pop("easting"), row.pop("northing")
     for row in services:
-        row["moveable"] = "no"
+        row.update(moveable="no", service="library")
     path = write_csvs(tmp_path, sites, services)
     text = path.read_text().splitlines()
     path.write_text("\n".join([text[0] + ",name", *(line + ",again" for line in text[1:])]))
@@ -324,12 +357,22 @@ def test_columns_named_almost_as_one_that_is_read_are_named(tmp_path):
     assert named == {
         ("sites.csv", "lease_brake", "lease_break"),
         ("sites.csv", "Market_Value", "market_value"),
-        ("sites.csv", "backlog", "backlog_cost"),
         ("sites.csv", "name", "name"),  # the header written twice
         ("services.csv", "moveable", "movable"),
         ("sites.csv", "market_value", "market_value"),  # so the required column is missing
     }
     assert not [p for p in problems if p.row_id is not None]
+
+
+def test_a_shapefiles_cut_short_names_are_named_with_the_whole_name():
+    from totalcapital._text import meant_name
+
+    read = ("lease_break", "build_years", "backlog_cost")
+    assert meant_name("lease_brea", read, cut_short=True) == "lease_break"
+    assert meant_name("build_year", read, cut_short=True) == "build_years"
+    assert meant_name("build_year", read) is None  # elsewhere: the year it was built
+    assert meant_name("backlog", read, cut_short=True) is None  # not cut at 10
+    assert meant_name("NHSE", ["NHS"]) is None and meant_name("nycc", ["NYCC"]) == "NYCC"
 
 
 def test_coordinates_outside_great_britain_are_caught(tmp_path):

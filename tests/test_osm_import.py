@@ -257,7 +257,9 @@ def test_a_station_list_with_no_usable_station_writes_nothing(tmp_path: Path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert out.read_bytes() == b"a good register"
 
-    csv.write_text(header + "Toy,E1, ,a,AB1 2CD,500000,300000\n")
+    csv.write_text(
+        header + "Toy,E1, ,a,AB1 2CD,500000,300000\nToy,E1,Gamma,c,AB1 2CF,510000,310000\n"
+    )
     with pytest.raises(EstateValidationError) as info:
         fire_stations_from_home_office(csv)
     [problem] = info.value.problems
@@ -266,6 +268,9 @@ def test_a_station_list_with_no_usable_station_writes_nothing(tmp_path: Path):
         "STATION_NAME",
         "a station name",
     )
+    # Outside the area asked for, a blank name is some other area's to mend.
+    inside = fire_stations_from_home_office(csv, within=shapely.box(505000, 305000, 515000, 315000))
+    assert inside["name"].tolist() == ["Gamma"]
 
 
 def test_home_office_missing_column(tmp_path: Path):

@@ -91,15 +91,25 @@ def from_csv_field(text: str) -> str:
     return text
 
 
-def meant_name(name: str, known: Iterable[str]) -> str | None:
+def meant_name(name: str, known: Iterable[str], *, cut_short: bool = False) -> str | None:
     """The name of ``known`` that ``name`` (not itself one of them) was surely meant to be:
-    the same in other capitals, spaces or hyphens ("Fire Station"), a close spelling
-    ("fire_staion"), or its start (a Shapefile cuts names to 10 characters). None if none."""
+    the same in other capitals, spaces or hyphens ("Fire Station"), or a close spelling
+    ("fire_staion": 90% alike, so "name2" is not "name" nor "NHSE" "NHS"; nor is a plural,
+    "build_year" beside "build_years"); with
+    ``cut_short``, also one a 10-character name begins (a Shapefile cuts names to 10).
+    None if none."""
     known = [str(k) for k in known]
     plain = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
     for candidate in known:
-        if plain == candidate.lower() or (len(plain) >= 5 and candidate.startswith(plain)):
+        if plain == candidate.lower():
             return candidate
-    lowered = {candidate.lower(): candidate for candidate in known}
-    close = difflib.get_close_matches(plain, list(lowered), n=1, cutoff=0.85)
+        if cut_short and len(plain) == 10 and candidate.lower().startswith(plain):
+            return candidate
+    # A plural is a word of its own ("build_year", the year built, beside "build_years").
+    lowered = {
+        candidate.lower(): candidate
+        for candidate in known
+        if plain + "s" != candidate.lower() and plain != candidate.lower() + "s"
+    }
+    close = difflib.get_close_matches(plain, list(lowered), n=1, cutoff=0.9)
     return lowered[close[0]] if close else None

@@ -71,7 +71,7 @@ def numbers_from_text(series: pd.Series) -> pd.Series:
     """Numbers as written in a register ("1,632", "£250,000") as floats; NaN when not a
     number. A comma counts only between groups of three digits: "1,5" (a decimal comma to
     some) is not read as 15."""
-    text = series.astype("string").str.strip().str.replace("£", "", regex=False)
+    text = series.astype("string").str.replace("£", "", regex=False).str.strip()
     grouped = text.str.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?").fillna(False)
     text = text.where(~text.str.contains(",", regex=False).fillna(False) | grouped)
     return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype(float)

@@ -212,6 +212,8 @@ def read_layer(path: Path, layer: str | None = None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if len(table.columns) == 1 and ";" in str(table.columns[0]):
+            raise ValueError(_SEMICOLONS)
     elif suffix in (".xlsx", ".xlsm"):
         table = pd.read_excel(path, sheet_name=layer or 0, dtype=str, keep_default_na=False)
         _restore_excel_errors(path, layer, table)
@@ -238,16 +240,28 @@ def _restore_excel_errors(path: Path, layer: str | None, table: pd.DataFrame) ->
         book.close()
 
 
-def _unread(exc: Exception) -> str:
+_SEMICOLONS = "rows separated by semicolons, not commas: save it as CSV with commas"
+
+
+def _unread(exc: Exception, path: Path) -> str:
     """Why a table could not be read, in words a person can act on."""
     if isinstance(exc, UnicodeDecodeError):
-        line = exc.object[: exc.start].count(b"\n") + 1
+        # The reader decodes in chunks: find the place in the whole file.
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+            start = 0
+        except UnicodeDecodeError as whole:
+            start = whole.start
+        line = data[:start].count(b"\n") + 1
         return (
             f"text that is not UTF-8 at line {line} (in Excel, save it as 'CSV UTF-8'; it was "
             "probably saved as Windows text)"
         )
     if isinstance(exc, pd.errors.ParserError) and "Expected 1 fields" in str(exc):
-        return "rows not separated by commas (semicolons?); save it as CSV with commas"
+        return _SEMICOLONS
+    if str(exc) == _SEMICOLONS:
+        return _SEMICOLONS
     return str(exc).split(";")[0].strip()[:200]
 
 
@@ -390,7 +404,8 @@ def load_estate(
         try:
             frames[role] = read_layer(*src)
         except Exception as exc:  # a file the readers cannot open at all
-            checker.add(_label(src), None, None, f"a readable {role} table", _found(_unread(exc)))
+            reason = _unread(exc, src[0])
+            checker.add(_label(src), None, None, f"a readable {role} table", _found(reason))
     checker.raise_if_any()
 
     postcode_index = None
@@ -768,6 +783,10 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
         blank = _is_blank(raw)
         # Only year-month-day: 01/05/2029 is 1 May to some and 5 January to others, and a
         # guess would move a lease break by months without a word.
+        if pd.api.types.is_datetime64_any_dtype(raw):  # a GeoPackage's own date field
+            raw = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
+            raw = raw.dt.strftime("%Y-%m-%d")
+            blank = _is_blank(raw)
         text = raw.astype("string").str.strip()
         iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
         dates = pd.to_datetime(text.where(iso.fillna(False)), errors="coerce", format="ISO8601")
@@ -937,7 +956,9 @@ def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read
         if dot and number.isdigit() and base in names:
             checker.add(label, None, base, f"one column named '{base}'", _found("more than one"))
             continue
-        meant = None if name in read else meant_name(name, read)
+        if name in read or name.lower() in _PLACE:
+            continue  # coordinates and postcodes are found in any capitals
+        meant = meant_name(name, read, cut_short=label.lower().endswith((".shp", ".dbf")))
         if meant is not None:
             checker.add(
                 label,

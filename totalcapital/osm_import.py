@@ -548,14 +548,7 @@ def fire_stations_from_home_office(
     northing = pd.to_numeric(table["STATION_NORTHING"], errors="coerce")
     x0, y0, x1, y1 = BNG_LAND
     usable = easting.between(x0, x1) & northing.between(y0, y1)
-    unnamed = usable & table["STATION_NAME"].fillna("").str.strip().eq("")
-    if unnamed.any():
-        raise EstateValidationError(
-            [
-                Problem(str(csv_path), f"HO-{i + 1}", "STATION_NAME", "a station name", "a blank")
-                for i in np.flatnonzero(unnamed.to_numpy())
-            ]
-        )
+
     if not usable.all():
         left_out = ", ".join(table.loc[~usable, "STATION_NAME"].astype(str))
         if within is None:
@@ -585,6 +578,14 @@ def fire_stations_from_home_office(
     ).astype({"site_id": "string", "name": "string", "frs": "string", "postcode": "string"})
     if within is not None:
         stations = stations[stations.within(within)].reset_index(drop=True)
+    unnamed = stations["name"].fillna("").str.strip().eq("")
+    if unnamed.any():  # only those kept: a blank elsewhere in England is not this area's
+        raise EstateValidationError(
+            [
+                Problem(str(csv_path), site_id, "STATION_NAME", "a station name", "a blank")
+                for site_id in stations.loc[unnamed, "site_id"]
+            ]
+        )
     if stations.empty:
         where = " inside the area asked for" if within is not None else ""
         raise EstateValidationError(
