@@ -441,6 +441,20 @@ def test_presolve_names_an_immovable_service_at_a_site_that_must_close(dated):
     assert "rules that cannot be relaxed" not in message
 
 
+def test_presolve_names_an_immovable_service_too_big_for_its_own_site():
+    case = estate(
+        [{"site_id": "A", "gia_m2": 100.0}, {"site_id": "B", "gia_m2": 30.0}],
+        [
+            {"service_id": "SA", "current_site": "A"},
+            {"service_id": "SB", "current_site": "B", "movable": False},
+        ],
+    )
+    with pytest.raises(InfeasibleScenario) as raised:
+        CoLocationModel.from_estate(case, scenario())
+    assert "service SB may not move" in str(raised.value)
+    assert "needs 40 m2 and its site B has 30 m2" in str(raised.value)
+
+
 def test_presolve_names_uncoverable_share():
     with pytest.raises(
         InfeasibleScenario,

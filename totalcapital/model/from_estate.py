@@ -51,7 +51,7 @@ from .. import finance
 from .._errors import ScenarioError
 from .._text import meant_name
 from ..timeline import Epochs, FinancialYears, financial_year_of
-from .problem import CoverageRequirement, SideConstraint
+from .problem import CAPACITY_TOLERANCE, CoverageRequirement, SideConstraint
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -421,6 +421,14 @@ def _allowed_pairs(
         reasons.append(
             f"service {services.index[k]} may not move (movable false, locks.fixed_services or "
             f"rules.allow_moves false) but its site {sites.index[current[k]]} must close"
+        )
+    space = services["space_m2"].to_numpy(dtype=float)
+    room = sites["gia_m2"].to_numpy(dtype=float)[current]
+    for k in np.flatnonzero(stays & ~stuck_at_closed & (space > room * (1 + CAPACITY_TOLERANCE))):
+        reasons.append(
+            f"service {services.index[k]} may not move (movable false, locks.fixed_services or "
+            f"rules.allow_moves false) but needs {space[k]:,.0f} m2 and its site "
+            f"{sites.index[current[k]]} has {room[k]:,.0f} m2"
         )
     return allowed, reasons
 
