@@ -16,7 +16,7 @@ from totalcapital.model import CoLocationModel
 from totalcapital.network import TravelTimes
 from totalcapital.scenario import Scenario
 
-AS_OF = pd.Timestamp("2026-01-01")
+AS_OF = pd.Timestamp("2025-04-01")
 
 _SITE_DEFAULTS: dict[str, Any] = {
     "owner": "COUNCIL",
@@ -46,7 +46,7 @@ def estate(sites: list[dict[str, Any]], services: list[dict[str, Any]]) -> Estat
 
 
 def scenario(**sections: Any) -> Scenario:
-    """A scenario with F = 10 (rate 0, 10 years from 1 January 2026)."""
+    """A scenario with F = 10 (rate 0, 10 years from 1 April 2025)."""
     finance = {
         "discount_rate": 0.0,
         "horizon_years": 10,

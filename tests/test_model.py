@@ -533,7 +533,7 @@ def test_names_spelt_almost_as_the_estates_are_scenario_errors(caplog):
     with what it surely means. A name like nothing here is allowed, with a warning (a
     scenario may serve several estates), unless a standard would then measure nothing."""
     typos = scenario(
-        rules={"incompatible": [["council_ofice", "library"]]},
+        rules={"incompatible": [["council_ofice", "library"], ["youth_club", "library"]]},
         travel={"blue_light_factor": {"Council Office": 1.2}},
         finance={"partner_capital_budget_per_year": {"councl": 0.0}},
     )
@@ -545,7 +545,8 @@ def test_names_spelt_almost_as_the_estates_are_scenario_errors(caplog):
     assert "travel.blue_light_factor: 'Council Office'" in message
     assert "'councl' is no partner" in message and "did you mean 'COUNCIL'?" in message
     assert "library" not in message  # a type the estate lacks but spelt as the project's
-    assert "no service type 'library'" in caplog.text
+    assert "youth_club" not in message and "no service type 'youth_club'" in caplog.text
+    assert "'library'" not in caplog.text  # a type the project knows: no surprise
 
     standard = {"name": "fire", "service_types": ["fire_station"], "minutes": 10}
     with pytest.raises(ScenarioError, match=r"fire: none of its service types .* measure"):

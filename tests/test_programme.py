@@ -1,9 +1,10 @@
 """The dated programme on hand-solvable estates: each timing rule, with exact years and £.
 
 Money is simple on purpose (see ``model_cases``): discount rate 0 and a 10-year horizon, so
-the window is the horizon and every sum is plain arithmetic. The plan starts on 1 January
-2026, in financial year 2025-26 (numbered 2025). Every case also checks that the model's
-objective equals the whole-life cost recomputed year by year from the dated decisions.
+the window is the horizon and every sum is plain arithmetic. The plan starts on 1 April
+2025, the first day of financial year 2025-26 (numbered 2025). Every case also checks that
+the model's objective equals the whole-life cost recomputed year by year from the dated
+decisions.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from totalcapital._errors import InfeasibleScenario
 from totalcapital.model import CoLocationModel
 from totalcapital.pipeline import build_result
 
-FIRST = 2025  # 1 January 2026 falls in financial year 2025-26
+FIRST = 2025  # the plan starts on 1 April 2025, financial year 2025-26
 
 
 def solved(case, sc, times=None, points=None):
@@ -90,17 +91,27 @@ def test_with_exits_in_any_year_the_lease_end_is_still_free():
 
 
 def test_a_break_before_the_plan_starts_has_passed():
-    # The break (31 October 2025) falls in the plan's first financial year but before its
-    # start (1 January 2026): the lease can only run to its end, 5 years of rent. Were the
-    # break still open, leaving in FY 2026-27 would cost 20,000 + 10,000.
-    case = leased(lease_break="2025-10-31", lease_exit_cost=10_000.0, lease_end="2030-03-31")
+    # The break (15 March 2025) comes before the start (1 April 2025): the lease can only
+    # run to its end, 5 years of rent. Were the break still open, leaving at once would cost
+    # only its 10,000.
+    case = leased(lease_break="2025-03-15", lease_exit_cost=10_000.0, lease_end="2030-03-31")
     model, result = solved(case, scenario())
     assert years_of(result) == {"B": 2030}
     assert result.sites.loc["B", "exit_cost"] == 0
     assert model.solution.objective == pytest.approx(100_000)
     # A break on the start day itself is still open.
-    case = leased(lease_break="2026-01-01", lease_exit_cost=10_000.0, lease_end="2030-03-31")
+    case = leased(lease_break="2025-04-01", lease_exit_cost=10_000.0, lease_end="2030-03-31")
     model, result = solved(case, scenario())
+    assert years_of(result) == {"B": FIRST}
+    assert model.solution.objective == pytest.approx(10_000)
+
+
+def test_a_plan_starting_part_way_through_a_year_starts_with_the_next():
+    """Started on 15 March, the programme's first year is the one starting on 1 April: no
+    saving, sale or exit is booked in a year that is almost gone before the plan begins."""
+    case = leased(lease_break="2025-06-30", lease_exit_cost=10_000.0)
+    model, result = solved(case, scenario(finance={"start_date": "2025-03-15"}))
+    assert result.programme["financial_year"].min() == FIRST
     assert years_of(result) == {"B": FIRST + 1}
     assert model.solution.objective == pytest.approx(20_000 + 10_000)
 

@@ -33,7 +33,7 @@ from .finance import (
 from .finance import (
     moves_table as _moves,
 )
-from .timeline import FinancialYears, financial_year_of
+from .timeline import FinancialYears, first_financial_year
 
 if TYPE_CHECKING:
     from .estate import Estate
@@ -97,7 +97,7 @@ class Timing:
         """The timeless reading: every change in the first year, builds open at once."""
         fin = scenario.finance
         years = FinancialYears(
-            financial_year_of(fin.start_date), 1, fin.horizon_years, fin.discount_rate
+            first_financial_year(fin.start_date), 1, fin.horizon_years, fin.discount_rate
         )
         sites, services = estate.sites, estate.services
         decision = decision.reindex(sites.index)

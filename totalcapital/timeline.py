@@ -33,6 +33,14 @@ def financial_year_of(day: date | pd.Timestamp) -> int:
     return int(day.year if day.month >= 4 else day.year - 1)
 
 
+def first_financial_year(start: date | pd.Timestamp) -> int:
+    """The programme's first financial year: the first to start on or after ``start``. A
+    plan cannot act, nor save, in a year that is partly gone before it starts."""
+    day = pd.Timestamp(start)
+    year = financial_year_of(day)
+    return year if (day.month, day.day) == (4, 1) else year + 1
+
+
 def fy_label(year: int) -> str:
     """2028 -> "2028-29"."""
     return f"{year}-{(year + 1) % 100:02d}"

@@ -50,7 +50,7 @@ from scipy import sparse
 from .. import finance
 from .._errors import ScenarioError
 from .._text import meant_name
-from ..timeline import Epochs, FinancialYears, financial_year_of
+from ..timeline import Epochs, FinancialYears, first_financial_year
 from .problem import CAPACITY_TOLERANCE, CoverageRequirement, SideConstraint
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def _unknown_names(scenario: Scenario, estate: Estate) -> list[str]:
                 problems.append(
                     f"{key}: '{name}' is no {what} of {estate.source} (did you mean '{meant}'?)"
                 )
-            else:
+            elif name not in also:  # a type the project knows is no surprise (the defaults)
                 log.warning("%s: no %s '%s' in %s", key, what, name, estate.source)
     for _, requirement in requirements:
         if not types.intersection(requirement.service_types):
@@ -147,10 +147,10 @@ def calendar(scenario: Scenario, sites: pd.DataFrame, as_of: pd.Timestamp | None
     start = pd.Timestamp(fin.start_date if as_of is None else as_of)
     if not programme.enabled:
         return Epochs.single(
-            FinancialYears(financial_year_of(start), 1, fin.horizon_years, fin.discount_rate)
+            FinancialYears(first_financial_year(start), 1, fin.horizon_years, fin.discount_rate)
         )
     years = FinancialYears(
-        financial_year_of(start),
+        first_financial_year(start),
         min(programme.years, fin.horizon_years),
         fin.horizon_years,
         fin.discount_rate,
