@@ -294,7 +294,8 @@ def test_a_file_separated_by_semicolons_is_named_as_such(tmp_path):
 def test_a_geopackage_date_field_is_a_date(tmp_path):
     """A GeoPackage stores its date-times with a time zone (Z): still just a date."""
     sites = pd.DataFrame(site_rows())
-    sites["lease_break"] = pd.to_datetime(sites["lease_break"]).dt.tz_localize("UTC")
+    # Written as midnight in Britain: in summer (BST) that is 23:00 UTC the day before.
+    sites["lease_break"] = pd.to_datetime(sites["lease_break"]).dt.tz_localize("Europe/London")
     frame = gpd.GeoDataFrame(
         sites.drop(columns=["easting", "northing"]),
         geometry=gpd.points_from_xy(
@@ -370,9 +371,31 @@ def test_a_shapefiles_cut_short_names_are_named_with_the_whole_name():
     read = ("lease_break", "build_years", "backlog_cost")
     assert meant_name("lease_brea", read, cut_short=True) == "lease_break"
     assert meant_name("build_year", read, cut_short=True) == "build_years"
-    assert meant_name("build_year", read) is None  # elsewhere: the year it was built
+    assert meant_name("build_year", read, plurals=True) is None  # elsewhere: year built
     assert meant_name("backlog", read, cut_short=True) is None  # not cut at 10
     assert meant_name("NHSE", ["NHS"]) is None and meant_name("nycc", ["NYCC"]) == "NYCC"
+
+
+def test_one_slip_of_the_keyboard_is_a_near_miss():
+    from totalcapital._text import meant_name
+
+    read = ("movable", "lease_end", "custody", "covenant", "staff", "build_years", "name")
+    assert meant_name("movabel", read) == "movable"  # two letters swapped
+    assert meant_name("lease_edn", read) == "lease_end"
+    assert meant_name("custdoy", read) == "custody"
+    assert meant_name("covenat", read) == "covenant"  # one letter missing
+    assert meant_name("moveable", read) == "movable"  # one letter too many
+    assert meant_name("name2", read) is None and meant_name("staf", read) is None  # short
+    assert meant_name("build_year", read, plurals=True) is None
+    assert meant_name("fire_stations", ["fire_station"]) == "fire_station"  # a scenario's
+
+
+def test_a_coordinate_column_written_twice_in_other_capitals_is_named(tmp_path):
+    sites = site_rows()
+    for row in sites:
+        row["Easting"] = str(float(row["easting"]) + 50_000)
+    [problem] = problems_of(write_csvs(tmp_path, sites, service_rows()))
+    assert problem.column == "Easting" and "in any capitals" in problem.expected
 
 
 def test_coordinates_outside_great_britain_are_caught(tmp_path):

@@ -534,7 +534,7 @@ def test_names_spelt_almost_as_the_estates_are_scenario_errors(caplog):
     scenario may serve several estates), unless a standard would then measure nothing."""
     typos = scenario(
         rules={"incompatible": [["council_ofice", "library"], ["youth_club", "library"]]},
-        travel={"blue_light_factor": {"Council Office": 1.2}},
+        travel={"blue_light_factor": {"Council Office": 1.2, "council_offices": 1.1}},
         finance={"partner_capital_budget_per_year": {"councl": 0.0}},
     )
     with pytest.raises(ScenarioError) as raised:
@@ -543,6 +543,7 @@ def test_names_spelt_almost_as_the_estates_are_scenario_errors(caplog):
     assert "rules.incompatible: 'council_ofice' is no service type" in message
     assert "did you mean 'council_office'?" in message
     assert "travel.blue_light_factor: 'Council Office'" in message
+    assert "'council_offices' is no service type" in message  # a plural: still a slip here
     assert "'councl' is no partner" in message and "did you mean 'COUNCIL'?" in message
     assert "library" not in message  # a type the estate lacks but spelt as the project's
     assert "youth_club" not in message and "no service type 'youth_club'" in caplog.text

@@ -15,7 +15,7 @@ import pytest
 from model_cases import demand, estate, scenario, travel
 
 from totalcapital import programme
-from totalcapital._errors import InfeasibleScenario
+from totalcapital._errors import InfeasibleScenario, ScenarioError
 from totalcapital.model import CoLocationModel
 from totalcapital.pipeline import build_result
 
@@ -104,6 +104,21 @@ def test_a_break_before_the_plan_starts_has_passed():
     model, result = solved(case, scenario())
     assert years_of(result) == {"B": FIRST}
     assert model.solution.objective == pytest.approx(10_000)
+
+
+def test_a_lease_that_ended_before_the_first_year_may_go_at_once_for_nothing():
+    # Ended 28 February 2025; the plan starts on 15 July 2025, so its first year is 2026-27.
+    case = leased(lease_end="2025-02-28", lease_exit_cost=50_000.0)
+    model, result = solved(case, scenario(finance={"start_date": "2025-07-15"}))
+    assert years_of(result) == {"B": FIRST + 1}
+    assert result.sites.loc["B", "exit_cost"] == 0
+    assert model.solution.objective == pytest.approx(0)
+
+
+def test_a_yearly_budget_for_a_year_before_the_first_is_refused():
+    sc = scenario(finance={"start_date": "2025-07-15", "capital_budget_per_year": {2025: 1.0}})
+    with pytest.raises(ScenarioError, match=r"from 2026-27, the programme's first .* 2025-26"):
+        CoLocationModel.from_estate(leased(), sc)
 
 
 def test_a_plan_starting_part_way_through_a_year_starts_with_the_next():

@@ -30,7 +30,7 @@ from ._report_html import (
     words,
 )
 from ._report_svg import MapMove, MapSite, programme_chart, site_map
-from .timeline import fy_label
+from .timeline import first_financial_year, fy_label
 
 if TYPE_CHECKING:
     from .results import ScenarioResult
@@ -196,11 +196,12 @@ def assumptions(result: ScenarioResult) -> str:
     items = []
     if start:
         stamp = pd.Timestamp(start)
-        first = stamp.year if stamp.month >= 4 else stamp.year - 1
+        first = first_financial_year(stamp)
         items.append(
             (
                 "Start",
-                f"{stamp.day} {stamp:%B %Y}, in financial year {fy_label(first)} (April to March)",
+                f"{stamp.day} {stamp:%B %Y}; the programme starts with financial year "
+                f"{fy_label(first)} (April to March)",
             )
         )
     else:

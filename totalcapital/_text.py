@@ -91,25 +91,48 @@ def from_csv_field(text: str) -> str:
     return text
 
 
-def meant_name(name: str, known: Iterable[str], *, cut_short: bool = False) -> str | None:
+def _one_slip(a: str, b: str) -> bool:
+    """``a`` is ``b`` with one slip of the keyboard: two letters swapped or one mistyped
+    (any length from 4), or one letter missing or doubled (names of 6 or more, so "NHSE" is
+    not "NHS" nor "name2" "name")."""
+    if len(a) == len(b) and len(a) >= 4:
+        differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(differ) == 1:
+            return True
+        return (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and (a[differ[0]], a[differ[1]]) == (b[differ[1]], b[differ[0]])
+        )
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1 or len(short) < 6:
+        return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def meant_name(
+    name: str, known: Iterable[str], *, cut_short: bool = False, plurals: bool = False
+) -> str | None:
     """The name of ``known`` that ``name`` (not itself one of them) was surely meant to be:
-    the same in other capitals, spaces or hyphens ("Fire Station"), or a close spelling
-    ("fire_staion": 90% alike, so "name2" is not "name" nor "NHSE" "NHS"; nor is a plural,
-    "build_year" beside "build_years"); with
-    ``cut_short``, also one a 10-character name begins (a Shapefile cuts names to 10).
-    None if none."""
+    the same in other capitals, spaces or hyphens ("Fire Station"), one slip of the keyboard
+    away ("movabel", "moveable"), or 90% alike ("fire_staion"); with ``cut_short``, also one
+    a 10-character name begins (a Shapefile cuts names to 10). With ``plurals``, a plural is
+    a word of its own (a column "build_year", the year built, beside "build_years"). None
+    if none."""
     known = [str(k) for k in known]
     plain = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+    lowered = {}
     for candidate in known:
-        if plain == candidate.lower():
+        lower = candidate.lower()
+        if plain == lower:
             return candidate
-        if cut_short and len(plain) == 10 and candidate.lower().startswith(plain):
+        if cut_short and len(plain) == 10 and lower.startswith(plain):
             return candidate
-    # A plural is a word of its own ("build_year", the year built, beside "build_years").
-    lowered = {
-        candidate.lower(): candidate
-        for candidate in known
-        if plain + "s" != candidate.lower() and plain != candidate.lower() + "s"
-    }
+        if plurals and plain in (lower + "s", lower[:-1] if lower.endswith("s") else None):
+            continue
+        lowered[lower] = candidate
+    for lower, candidate in lowered.items():
+        if _one_slip(plain, lower):
+            return candidate
     close = difflib.get_close_matches(plain, list(lowered), n=1, cutoff=0.9)
     return lowered[close[0]] if close else None

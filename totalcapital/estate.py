@@ -784,7 +784,9 @@ def _normalise_sites(checker, frame, label, postcode_index) -> tuple[gpd.GeoData
         # Only year-month-day: 01/05/2029 is 1 May to some and 5 January to others, and a
         # guess would move a lease break by months without a word.
         if pd.api.types.is_datetime64_any_dtype(raw):  # a GeoPackage's own date field
-            raw = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
+            # As written in Britain: a UTC reading of 00:00 BST is the day before.
+            if raw.dt.tz is not None:
+                raw = raw.dt.tz_convert("Europe/London").dt.tz_localize(None)
             raw = raw.dt.strftime("%Y-%m-%d")
             blank = _is_blank(raw)
         text = raw.astype("string").str.strip()
@@ -956,9 +958,17 @@ def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read
         if dot and number.isdigit() and base in names:
             checker.add(label, None, base, f"one column named '{base}'", _found("more than one"))
             continue
-        if name in read or name.lower() in _PLACE:
-            continue  # coordinates and postcodes are found in any capitals
-        meant = meant_name(name, read, cut_short=label.lower().endswith((".shp", ".dbf")))
+        if name.lower() in _PLACE:  # found in any capitals: once only
+            if any(other.lower() == name.lower() for other in names[: names.index(name)]):
+                checker.add(
+                    label, None, name, f"one column named '{name.lower()}' in any capitals",
+                    _found("more than one"),
+                )  # fmt: skip
+            continue
+        if name in read:
+            continue
+        shapefile = label.lower().endswith((".shp", ".dbf"))
+        meant = meant_name(name, read, cut_short=shapefile, plurals=True)
         if meant is not None:
             checker.add(
                 label,

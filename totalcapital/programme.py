@@ -232,7 +232,7 @@ def _lease_exit_is_free(estate: Estate, timing: Timing, start: pd.Timestamp) -> 
             ]
         )
 
-    at_end = offset("lease_end") == change
+    at_end = np.fmax(offset("lease_end"), 0) == change  # ended before the plan: from its start
     at_break = offset("lease_break") == change
     return at_end & ~at_break
 

@@ -1,9 +1,10 @@
 """Financial years, discounting, and the epochs in which a dated plan can change.
 
 Public bodies account by financial year, 1 April to 31 March; FY 2028-29 is written "2028-29"
-and numbered 2028 here. The plan's first year is the financial year holding
-``finance.start_date``; the planning window runs ``programme.years`` years from it, and the
-rest of the appraisal horizon (``finance.horizon_years``) is a tail in which nothing changes.
+and numbered 2028 here. The plan's first year is the first financial year to start on or
+after ``finance.start_date`` (see :func:`first_financial_year`); the planning window runs
+``programme.years`` years from it, and the rest of the appraisal horizon
+(``finance.horizon_years``) is a tail in which nothing changes.
 
 Discounting follows the HM Treasury Green Book convention the timeless model already used:
 running costs are paid at the end of each year (the annuity factor F is the sum of those

@@ -50,7 +50,7 @@ from scipy import sparse
 from .. import finance
 from .._errors import ScenarioError
 from .._text import meant_name
-from ..timeline import Epochs, FinancialYears, first_financial_year
+from ..timeline import Epochs, FinancialYears, first_financial_year, fy_label
 from .problem import CAPACITY_TOLERANCE, CoverageRequirement, SideConstraint
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def _lease_epochs(
             for i, (end, brk) in enumerate(zip(ends, breaks, strict=True)):
                 if not leasehold[i] or pd.isna(end):
                     continue
-                offset = years.offset_of(end)
+                offset = max(years.offset_of(end), 0)  # ended already: free from the start
                 free = pd.isna(brk) or pd.Timestamp(brk) < start or years.offset_of(brk) != offset
                 if 0 <= offset < years.window and free:
                     at_break[i, epochs.epoch_of(offset)] = False
@@ -226,6 +226,8 @@ def _lease_epochs(
                 if not leasehold[i] or pd.isna(day) or (costly and pd.Timestamp(day) < start):
                     continue
                 offset = years.offset_of(day)
+                if not costly:
+                    offset = max(offset, 0)  # a lease that has ended may go from the start
                 if 0 <= offset < years.window:
                     e = epochs.epoch_of(offset)
                     may_go[i, e] = True
@@ -673,6 +675,21 @@ def _side_constraints(
             "budget",
         )
     yearly = fin.capital_budget_per_year
+    if isinstance(yearly, dict):
+        first, last = epochs.years.first, epochs.years.first + epochs.years.window - 1
+        early = sorted(int(y) for y in yearly if int(y) < first)
+        if early:
+            raise ScenarioError(
+                f"finance.capital_budget_per_year: expected financial years from "
+                f"{fy_label(first)}, the programme's first (the first to start on or after "
+                f"start_date), found {', '.join(fy_label(y) for y in early)}"
+            )
+        late = sorted(int(y) for y in yearly if int(y) > last)
+        if late:
+            log.warning(
+                "finance.capital_budget_per_year: %s fall after the planning window (to %s)",
+                ", ".join(fy_label(y) for y in late), fy_label(last),
+            )  # fmt: skip
     if yearly is not None:
         per_year = np.array(
             [
