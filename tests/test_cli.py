@@ -301,3 +301,23 @@ def test_ctrl_c_says_what_it_left_and_exits_130(monkeypatch, tmp_path):
     assert "Interrupted:" in result.output and "nothing half-written is left" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "baseline").exists()
+
+
+def test_a_bad_scenario_and_a_bad_register_are_reported_together(tmp_path):
+    """Both files' problems at once, not one file's now and the other's after the fix."""
+    from test_estate import service_rows, site_rows, write_csvs
+
+    sites = site_rows()
+    sites[1]["gia_m2"] = "about 300"
+    register = tmp_path / "register"
+    register.mkdir()
+    write_csvs(register, sites, service_rows())
+    scenario = tmp_path / "both.yaml"
+    scenario.write_text(f"name: both\nestate: {register}\nrules: {{alow_moves: true}}\n")
+    result = runner.invoke(app, ["run", str(scenario), "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "unknown key 'rules.alow_moves'" in result.output
+    assert "sites.csv, id B, column 'gia_m2': expected a number, found 'about 300'" in (
+        result.output
+    )
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

@@ -39,6 +39,7 @@ from . import __version__
 from ._errors import (
     EstateValidationError,
     InfeasibleScenario,
+    ScenarioError,
     SolverError,
     TotalCapitalError,
 )
@@ -222,6 +223,24 @@ Postcodes = Annotated[
 ]
 
 
+def _with_register_problems(error: ScenarioError, scenario_file: Path) -> Exception:
+    """A scenario's problems and, when it names a register that can be read, the register's
+    too: all at once, rather than one file's now and the other's after the fix."""
+    from .estate import load_estate
+    from .scenario import named_estate
+
+    estate = named_estate(scenario_file)
+    if estate is None or not estate.exists():
+        return error
+    try:
+        load_estate(estate)
+    except EstateValidationError as register:
+        return ScenarioError(f"{error}\n{register}")
+    except Exception:  # the register's own run will say what it is; the scenario comes first
+        return error
+    return error
+
+
 def _cache_dir() -> Path:
     """Travel-time and road-graph cache: the user's cache folder, as XDG asks."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -371,7 +390,10 @@ def run(
     from .scenario import load_scenario, scenario_files
 
     with _user_errors():
-        scenario = load_scenario(scenario_file, overrides=override or [])
+        try:
+            scenario = load_scenario(scenario_file, overrides=override or [])
+        except ScenarioError as exc:
+            raise _with_register_problems(exc, scenario_file) from None
         # Every output place is checked before solving, so a refusal costs nothing.
         folder = output_dir / scenario.name
         map_path = maps_dir / f"{scenario.name}.html"

@@ -648,6 +648,16 @@ def scenario_files(path: str | Path) -> list[Path]:
             return files
 
 
+def named_estate(path: str | Path) -> Path | None:
+    """The register a scenario file names (following ``base`` files), read even when the
+    scenario itself is not valid; None when it names none, or cannot be read at all."""
+    try:
+        estate = _load_with_bases(Path(path)).get("estate")
+    except Exception:  # the scenario's own error says why
+        return None
+    return Path(estate) if isinstance(estate, str) else None
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Read a scenario YAML file (following ``base`` files) and apply named overrides.
 
