@@ -59,10 +59,10 @@ BNG_LAND = (5_000.0, 5_000.0, 660_000.0, 1_225_000.0)
 # Great Britain in degrees: a "British National Grid" point inside this box is almost
 # certainly longitude and latitude labelled as metres.
 _GB_DEGREES = (-9.0, 49.0, 2.5, 61.0)
-# A point this far from the rest of its register, which would lie among them with its two
-# coordinates exchanged, has had its easting and northing swapped.
 #: Demand none of whose points is this close to a site is for some other place.
 DEMAND_APART_M = 50_000.0
+# A point this far from the rest of its register, which would lie among them with its two
+# coordinates exchanged, has had its easting and northing swapped.
 _SWAP_FAR_M = 25_000.0
 _SWAP_NEAR_M = 5_000.0
 

@@ -237,7 +237,7 @@ def _with_register_problems(error: ScenarioError, scenario_file: Path) -> Except
     except EstateValidationError as register:
         return ScenarioError(f"{error}\n{register}")
     except Exception:  # the register's own run will say what it is; the scenario comes first
-        return error
+        pass
     return error
 
 

@@ -260,8 +260,6 @@ def _unread(exc: Exception, path: Path) -> str:
         )
     if isinstance(exc, pd.errors.ParserError) and "Expected 1 fields" in str(exc):
         return _SEMICOLONS
-    if str(exc) == _SEMICOLONS:
-        return _SEMICOLONS
     return str(exc).split(";")[0].strip()[:200]
 
 
@@ -952,6 +950,7 @@ def _normalise_demand(checker, frame, label) -> gpd.GeoDataFrame:
 def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read) -> None:
     """Columns named twice, and columns named almost as one that is read."""
     names = [str(c) for c in frame.columns]
+    shapefile = label.lower().endswith((".shp", ".dbf"))
     for name in names:
         # CSV and Excel readers rename a repeated header "name.1", "name.2", ...
         base, dot, number = name.rpartition(".")
@@ -967,7 +966,6 @@ def _check_column_names(checker: _Checker, frame: pd.DataFrame, label: str, read
             continue
         if name in read:
             continue
-        shapefile = label.lower().endswith((".shp", ".dbf"))
         meant = meant_name(name, read, cut_short=shapefile, plurals=True)
         if meant is not None:
             checker.add(

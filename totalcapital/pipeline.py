@@ -227,11 +227,11 @@ def fair_shares(
             }
         )
     else:
+        solution = twin.solution
         timing = programme.Timing.of_model(twin, estate, twin_scenario)
-        decision, assignment = twin.solution.site_decision, twin.solution.assignment
+        decision, assignment = solution.site_decision, solution.assignment
         totals = programme.totals(estate, twin_scenario, decision, assignment, timing)
         ledger = programme.partner_ledger(estate, twin_scenario, decision, assignment, timing)
-        solution = twin.solution
         rows.append(
             _fair_share_row(twin_rules, False, solution.status, solution.gap, totals, ledger, years)
         )

@@ -364,9 +364,12 @@ def _check_manifest(folder: Path) -> None:
             f"{folder}: expected a complete result folder, found one whose writing was "
             "interrupted; run the scenario again"
         )
-    missing = [name for name in manifest["files"] if name in RESULT_FILES]
     # Gone altogether (one that is there but no file is named by the reader of it).
-    missing = [n for n in missing if not ((folder / n).exists() or (folder / n).is_symlink())]
+    missing = [
+        name
+        for name in manifest["files"]
+        if name in RESULT_FILES and not ((folder / name).exists() or (folder / name).is_symlink())
+    ]
     if missing:
         raise ResultFolderError(
             f"{folder}: expected every file the run wrote, found {', '.join(missing)} missing; "

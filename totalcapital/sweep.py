@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._cache import file_sha256
 from ._errors import InfeasibleScenario, ScenarioError, SolverError, TotalCapitalError
 from .pipeline import RUN_FILES
 from .scenario import _PATH_KEYS, Scenario, _allowed_keys, _format_errors, load_scenario
@@ -535,9 +536,7 @@ def finished_outcome(point: SweepPoint, folder: Path) -> PointOutcome | None:
 @functools.lru_cache(maxsize=256)
 def _input_digest(path: str, size: int, modified: int) -> str:
     """An input's SHA-256, read once per version of the file (size and time stamp)."""
-    from .exports import describe_input
-
-    return describe_input(Path(path))["sha256"]
+    return file_sha256(Path(path))
 
 
 def _changed_input(record_file: Path) -> str | None:

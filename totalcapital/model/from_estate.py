@@ -209,7 +209,7 @@ def _lease_epochs(
                     continue
                 offset = max(years.offset_of(end), 0)  # ended already: free from the start
                 free = pd.isna(brk) or pd.Timestamp(brk) < start or years.offset_of(brk) != offset
-                if 0 <= offset < years.window and free:
+                if offset < years.window and free:
                     at_break[i, epochs.epoch_of(offset)] = False
     elif epochs.timeless:
         # Timeless: a lease may go at the start, at its exit cost, if it breaks in the horizon.
